@@ -1,0 +1,471 @@
+//! The store implementation, written once and instantiated for each backend by
+//! [`impl_stores!`]. The backend module supplies the struct (with a `pool` field), a
+//! `begin_write` method (SQLite needs `BEGIN IMMEDIATE`), a `writer` pool for single-statement
+//! writes, the statement that loads a job for
+//! update, and its migrations.
+
+/// Implements the profile-item store for one item type: the SQL module of its table and
+/// its field names, bound in column order.
+macro_rules! impl_item_store {
+    ($store:ty, $db:ty, $fields:ty, $sql:ident, [$($col:ident),+]) => {
+        impl $crate::store::ItemStore<$fields> for $store {
+            fn list(
+                &self,
+                user: ::uuid::Uuid,
+                page: $crate::models::Page,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Paged<$crate::models::Item<$fields>>>> {
+                Box::pin(async move {
+                    let items = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::LIST)
+                        .bind(user)
+                        .bind(page.limit)
+                        .bind(page.offset)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let total = sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
+                        .bind(user)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok($crate::models::Paged { items, total })
+                })
+            }
+
+            fn create(
+                &self,
+                user: ::uuid::Uuid,
+                fields: $fields,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
+                Box::pin(async move {
+                    let now = $crate::Timestamp::now();
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::INSERT)
+                        .bind(::uuid::Uuid::now_v7())
+                        .bind(user)
+                        .bind(now)
+                        $(.bind(fields.$col))+
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    bump_profile(&mut tx, user, now).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                })
+            }
+
+            fn get(
+                &self,
+                user: ::uuid::Uuid,
+                id: ::uuid::Uuid,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
+                        .bind(id)
+                        .bind(user)
+                        .fetch_one(&self.pool)
+                        .await?)
+                })
+            }
+
+            fn update(
+                &self,
+                user: ::uuid::Uuid,
+                id: ::uuid::Uuid,
+                patch: ::serde_json::Map<String, ::serde_json::Value>,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
+                Box::pin(async move {
+                    let now = $crate::Timestamp::now();
+                    let mut tx = self.begin_write().await?;
+                    let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
+                        .bind(id)
+                        .bind(user)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let fields: $fields = $crate::patch::merge(&current.fields, &patch)?;
+                    let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::UPDATE)
+                        .bind(id)
+                        .bind(user)
+                        .bind(now)
+                        $(.bind(fields.$col))+
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    bump_profile(&mut tx, user, now).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                })
+            }
+
+            fn delete(
+                &self,
+                user: ::uuid::Uuid,
+                id: ::uuid::Uuid,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<()>> {
+                Box::pin(async move {
+                    let now = $crate::Timestamp::now();
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query::<$db>($crate::sql::$sql::DELETE)
+                        .bind(id)
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err($crate::DbError::NotFound);
+                    }
+                    bump_profile(&mut tx, user, now).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+            }
+        }
+    };
+}
+
+/// Implements every store trait for `$store` on database `$db`.
+macro_rules! impl_stores {
+    ($store:ident, $db:ident, job_lock = $job_lock:expr) => {
+        mod stores {
+            use super::*;
+            use ::serde_json::{Map, Value};
+            use ::uuid::Uuid;
+            use $crate::models::*;
+            use $crate::sql;
+            use $crate::store::*;
+            use $crate::{DbError, DbResult, Timestamp};
+
+            async fn bump_profile(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                now: Timestamp,
+            ) -> DbResult<()> {
+                sqlx::query::<$db>(sql::PROFILE_BUMP)
+                    .bind(user)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_event(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                user: Uuid,
+                job: Uuid,
+                from: Option<JobStatus>,
+                to: JobStatus,
+                now: Timestamp,
+            ) -> DbResult<()> {
+                sqlx::query::<$db>(sql::EVENT_INSERT)
+                    .bind(Uuid::now_v7())
+                    .bind(user)
+                    .bind(job)
+                    .bind(from.map(JobStatus::as_str))
+                    .bind(to.as_str())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            impl UserStore for $store {
+                fn create_user(
+                    &self,
+                    email: String,
+                    name: String,
+                    password_hash: String,
+                ) -> BoxFut<'_, DbResult<User>> {
+                    Box::pin(async move {
+                        let now = Timestamp::now();
+                        let id = Uuid::now_v7();
+                        let mut tx = self.begin_write().await?;
+                        let user = sqlx::query_as::<$db, User>(sql::USER_INSERT)
+                            .bind(id)
+                            .bind(email)
+                            .bind(password_hash)
+                            .bind(name)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        sqlx::query::<$db>(sql::PROFILE_INSERT)
+                            .bind(id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok(user)
+                    })
+                }
+
+                fn credentials(&self, email: String) -> BoxFut<'_, DbResult<Option<Credentials>>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, Credentials>(sql::USER_CREDENTIALS)
+                            .bind(email)
+                            .fetch_optional(&self.pool)
+                            .await?)
+                    })
+                }
+
+                fn get_user(&self, id: Uuid) -> BoxFut<'_, DbResult<User>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, User>(sql::USER_GET)
+                            .bind(id)
+                            .fetch_one(&self.pool)
+                            .await?)
+                    })
+                }
+
+                fn user_exists(&self, id: Uuid) -> BoxFut<'_, DbResult<bool>> {
+                    Box::pin(async move {
+                        let n = sqlx::query_scalar::<$db, i64>(sql::USER_EXISTS)
+                            .bind(id)
+                            .fetch_one(&self.pool)
+                            .await?;
+                        Ok(n > 0)
+                    })
+                }
+
+                fn delete_user(&self, id: Uuid) -> BoxFut<'_, DbResult<()>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write().await?;
+                        for statement in sql::USER_DELETE_ROWS {
+                            sqlx::query::<$db>(statement)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        let done = sqlx::query::<$db>(sql::USER_DELETE)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        if done.rows_affected() == 0 {
+                            return Err(DbError::NotFound);
+                        }
+                        tx.commit().await?;
+                        Ok(())
+                    })
+                }
+            }
+
+            impl ProfileStore for $store {
+                fn get_profile(&self, user: Uuid) -> BoxFut<'_, DbResult<Profile>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, Profile>(sql::PROFILE_GET)
+                            .bind(user)
+                            .fetch_one(&self.pool)
+                            .await?)
+                    })
+                }
+
+                fn put_profile(
+                    &self,
+                    user: Uuid,
+                    f: ProfileFields,
+                ) -> BoxFut<'_, DbResult<Profile>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, Profile>(sql::PROFILE_PUT)
+                            .bind(user)
+                            .bind(Timestamp::now())
+                            .bind(f.full_name)
+                            .bind(f.headline)
+                            .bind(f.summary)
+                            .bind(f.location)
+                            .bind(f.phone)
+                            .bind(f.website)
+                            .fetch_one(self.writer())
+                            .await?)
+                    })
+                }
+            }
+
+            impl_item_store!(
+                $store,
+                $db,
+                SkillFields,
+                skills,
+                [name, category, proficiency]
+            );
+            impl_item_store!(
+                $store,
+                $db,
+                EducationFields,
+                education,
+                [
+                    institution,
+                    degree,
+                    field_of_study,
+                    start_date,
+                    end_date,
+                    gpa
+                ]
+            );
+            impl_item_store!(
+                $store,
+                $db,
+                EmploymentFields,
+                employment,
+                [company, title, start_date, end_date, description]
+            );
+
+            impl JobStore for $store {
+                fn create_job(&self, user: Uuid, f: JobFields) -> BoxFut<'_, DbResult<Job>> {
+                    Box::pin(async move {
+                        let now = Timestamp::now();
+                        let status = f.status;
+                        let mut tx = self.begin_write().await?;
+                        let job = sqlx::query_as::<$db, Job>(sql::JOB_INSERT)
+                            .bind(Uuid::now_v7())
+                            .bind(user)
+                            .bind(now)
+                            .bind(f.title)
+                            .bind(f.company)
+                            .bind(f.location)
+                            .bind(f.url)
+                            .bind(f.description)
+                            .bind(f.salary_min)
+                            .bind(f.salary_max)
+                            .bind(status.as_str())
+                            .bind(f.deadline)
+                            .bind(f.notes)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        insert_event(&mut tx, user, job.id, None, status, now).await?;
+                        tx.commit().await?;
+                        Ok(job)
+                    })
+                }
+
+                fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, Job>(sql::JOB_GET)
+                            .bind(id)
+                            .bind(user)
+                            .fetch_one(&self.pool)
+                            .await?)
+                    })
+                }
+
+                fn list_jobs(
+                    &self,
+                    user: Uuid,
+                    filter: JobFilter,
+                    page: Page,
+                ) -> BoxFut<'_, DbResult<Paged<Job>>> {
+                    Box::pin(async move {
+                        let status = filter.status.map(JobStatus::as_str);
+                        let pattern = filter.q.as_deref().map(sql::like_pattern);
+                        let items = sqlx::query_as::<$db, Job>(sql::JOB_LIST)
+                            .bind(user)
+                            .bind(status)
+                            .bind(pattern.as_deref())
+                            .bind(page.limit)
+                            .bind(page.offset)
+                            .fetch_all(&self.pool)
+                            .await?;
+                        let total = sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
+                            .bind(user)
+                            .bind(status)
+                            .bind(pattern.as_deref())
+                            .fetch_one(&self.pool)
+                            .await?;
+                        Ok(Paged { items, total })
+                    })
+                }
+
+                fn update_job(
+                    &self,
+                    user: Uuid,
+                    id: Uuid,
+                    patch: Map<String, Value>,
+                ) -> BoxFut<'_, DbResult<Job>> {
+                    Box::pin(async move {
+                        let now = Timestamp::now();
+                        let mut tx = self.begin_write().await?;
+                        let current = sqlx::query_as::<$db, Job>($job_lock)
+                            .bind(id)
+                            .bind(user)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
+                        let status = f.status;
+                        let job = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)
+                            .bind(id)
+                            .bind(user)
+                            .bind(now)
+                            .bind(f.title)
+                            .bind(f.company)
+                            .bind(f.location)
+                            .bind(f.url)
+                            .bind(f.description)
+                            .bind(f.salary_min)
+                            .bind(f.salary_max)
+                            .bind(status.as_str())
+                            .bind(f.deadline)
+                            .bind(f.notes)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if status != current.fields.status {
+                            insert_event(
+                                &mut tx,
+                                user,
+                                id,
+                                Some(current.fields.status),
+                                status,
+                                now,
+                            )
+                            .await?;
+                        }
+                        tx.commit().await?;
+                        Ok(job)
+                    })
+                }
+
+                fn delete_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>> {
+                    Box::pin(async move {
+                        let done = sqlx::query::<$db>(sql::JOB_DELETE)
+                            .bind(id)
+                            .bind(user)
+                            .execute(self.writer())
+                            .await?;
+                        if done.rows_affected() == 0 {
+                            return Err(DbError::NotFound);
+                        }
+                        Ok(())
+                    })
+                }
+
+                fn list_events(
+                    &self,
+                    user: Uuid,
+                    job: Uuid,
+                    page: Page,
+                ) -> BoxFut<'_, DbResult<Paged<JobEvent>>> {
+                    Box::pin(async move {
+                        // 404 for a job that is not the user's, rather than an empty list.
+                        sqlx::query_as::<$db, Job>(sql::JOB_GET)
+                            .bind(job)
+                            .bind(user)
+                            .fetch_one(&self.pool)
+                            .await?;
+                        let items = sqlx::query_as::<$db, JobEvent>(sql::EVENT_LIST)
+                            .bind(user)
+                            .bind(job)
+                            .bind(page.limit)
+                            .bind(page.offset)
+                            .fetch_all(&self.pool)
+                            .await?;
+                        let total = sqlx::query_scalar::<$db, i64>(sql::EVENT_COUNT)
+                            .bind(user)
+                            .bind(job)
+                            .fetch_one(&self.pool)
+                            .await?;
+                        Ok(Paged { items, total })
+                    })
+                }
+
+                fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>> {
+                    Box::pin(async move {
+                        Ok(sqlx::query_as::<$db, StatusCount>(sql::JOB_STATS)
+                            .bind(user)
+                            .fetch_all(&self.pool)
+                            .await?)
+                    })
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,55 @@
+//! The storage error: what a caller can act on, with the driver error kept as the cause.
+
+use crate::validate::ValidationErrors;
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No row, or a row of another user: callers answer both the same way (404).
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; the field names what clashed.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The merged record does not satisfy the model's rules.
+    #[error("invalid: {0}")]
+    Invalid(ValidationErrors),
+    /// No pooled connection within the acquire timeout: the database is overloaded or down.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The configuration cannot work (bad URL, unknown scheme).
+    #[error("{0}")]
+    Config(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                DbError::Unavailable(e)
+            }
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {
+                let what = match db.constraint() {
+                    Some(c) if c.contains("email") => "email",
+                    _ if db.message().contains("email") => "email",
+                    _ => "record",
+                };
+                DbError::Conflict(what)
+            }
+            _ => DbError::Other(e),
+        }
+    }
+}
+
+impl From<ValidationErrors> for DbError {
+    fn from(e: ValidationErrors) -> Self {
+        DbError::Invalid(e)
+    }
+}

@@ -1,0 +1,24 @@
+//! FlowATS storage: the store traits handlers use, the row and input models, and their
+//! SQLite and PostgreSQL implementations.
+//!
+//! The SQL is written once ([`sql`]) in the dialect both backends accept (`$n` parameters,
+//! `RETURNING`, `CAST`), and [`backend`] instantiates the same store code for each
+//! backend. Only connection setup, migrations and error classification differ per backend.
+
+#[macro_use]
+mod backend;
+pub mod error;
+pub mod models;
+pub mod patch;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+pub mod store;
+pub mod timestamp;
+pub mod validate;
+
+pub use error::{DbError, DbResult};
+pub use store::{Database, DbOptions};
+pub use timestamp::Timestamp;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,230 @@
+//! Rows the API returns and the fields a client may send (SPEC §3). A row embeds its
+//! fields struct, so what a client writes and what it reads back are the same shape, and a
+//! PATCH can be applied as a JSON merge patch onto the stored fields ([`crate::patch`]).
+
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+use time::Date;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+/// An account, as others may see it: never the password hash.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// What login needs: the id and the stored PHC hash.
+#[derive(Debug, Clone, FromRow)]
+pub struct Credentials {
+    pub id: Uuid,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFields {
+    pub full_name: Option<String>,
+    pub headline: Option<String>,
+    pub summary: Option<String>,
+    pub location: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Profile {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub fields: ProfileFields,
+    /// Bumped on every change to the profile, its skills, education or employment.
+    pub version: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkillFields {
+    pub name: String,
+    pub category: Option<String>,
+    /// 1 (basic) to 5 (expert).
+    pub proficiency: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EducationFields {
+    pub institution: String,
+    pub degree: Option<String>,
+    pub field_of_study: Option<String>,
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub start_date: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<Date>,
+    pub gpa: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmploymentFields {
+    pub company: String,
+    pub title: String,
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub start_date: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<Date>,
+    pub description: Option<String>,
+}
+
+/// A profile item (skill, education, employment entry) as stored.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Item<F> {
+    pub id: Uuid,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub fields: F,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+pub type Skill = Item<SkillFields>;
+pub type Education = Item<EducationFields>;
+pub type Employment = Item<EmploymentFields>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    #[default]
+    Interested,
+    Applied,
+    Screening,
+    Interviewing,
+    Offer,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 8] = [
+        JobStatus::Interested,
+        JobStatus::Applied,
+        JobStatus::Screening,
+        JobStatus::Interviewing,
+        JobStatus::Offer,
+        JobStatus::Accepted,
+        JobStatus::Rejected,
+        JobStatus::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Interested => "interested",
+            JobStatus::Applied => "applied",
+            JobStatus::Screening => "screening",
+            JobStatus::Interviewing => "interviewing",
+            JobStatus::Offer => "offer",
+            JobStatus::Accepted => "accepted",
+            JobStatus::Rejected => "rejected",
+            JobStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl TryFrom<String> for JobStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown job status {s:?}"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobFields {
+    pub title: String,
+    pub company: String,
+    pub location: Option<String>,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub salary_min: Option<i64>,
+    pub salary_max: Option<i64>,
+    #[serde(default)]
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub deadline: Option<Date>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Job {
+    pub id: Uuid,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub fields: JobFields,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// One entry of a job's append-only status history.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct JobEvent {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    /// `null` for the event that records the job's creation.
+    #[schema(value_type = Option<JobStatus>)]
+    pub from_status: Option<String>,
+    #[schema(value_type = JobStatus)]
+    pub to_status: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Filters of the job list; `q` matches title, company and notes, case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub status: Option<JobStatus>,
+    pub q: Option<String>,
+}
+
+/// Offset paging, already validated by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of rows and the number of rows in the whole list.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// Count of a user's jobs in one status.
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+}

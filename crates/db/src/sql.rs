@@ -1,0 +1,177 @@
+//! Every statement, written once in the SQL both backends accept: `$n` parameters (SQLite
+//! reads `$1` as parameter 1), `RETURNING`, `CAST`, `COALESCE`, `lower`, `LIKE … ESCAPE`.
+//! A statement is forked only where the dialects truly differ (row locks: [`JOB_LOCK_PG`]).
+
+pub const USER_INSERT: &str = "INSERT INTO users (id, email, password_hash, name, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, email, name, created_at";
+pub const USER_GET: &str = "SELECT id, email, name, created_at FROM users WHERE id = $1";
+pub const USER_EXISTS: &str = "SELECT COUNT(*) FROM users WHERE id = $1";
+pub const USER_CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE email = $1";
+pub const USER_DELETE: &str = "DELETE FROM users WHERE id = $1";
+
+/// Account deletion: every per-user table, children first, then the user, in one
+/// transaction. Foreign keys would cascade too; naming each table keeps this list the one
+/// place to update when a table is added.
+pub const USER_DELETE_ROWS: [&str; 8] = [
+    "DELETE FROM job_analytics_cache WHERE user_id = $1",
+    "DELETE FROM ai_artifacts WHERE user_id = $1",
+    "DELETE FROM job_events WHERE user_id = $1",
+    "DELETE FROM jobs WHERE user_id = $1",
+    "DELETE FROM skills WHERE user_id = $1",
+    "DELETE FROM education WHERE user_id = $1",
+    "DELETE FROM employment WHERE user_id = $1",
+    "DELETE FROM profiles WHERE user_id = $1",
+];
+
+pub const PROFILE_INSERT: &str =
+    "INSERT INTO profiles (user_id, version, created_at, updated_at) VALUES ($1, 1, $2, $2)";
+pub const PROFILE_GET: &str = "SELECT full_name, headline, summary, location, phone, website, version, updated_at \
+     FROM profiles WHERE user_id = $1";
+pub const PROFILE_PUT: &str = "UPDATE profiles SET updated_at = $2, version = version + 1, full_name = $3, \
+     headline = $4, summary = $5, location = $6, phone = $7, website = $8 WHERE user_id = $1 \
+     RETURNING full_name, headline, summary, location, phone, website, version, updated_at";
+pub const PROFILE_BUMP: &str =
+    "UPDATE profiles SET version = version + 1, updated_at = $2 WHERE user_id = $1";
+
+/// The statements of one profile item table. `$1` id, `$2` user, `$3` timestamp, then the
+/// fields in the order of the column list.
+macro_rules! item_sql {
+    ($module:ident, $table:literal, $cols:literal, $values:literal, $sets:literal) => {
+        pub mod $module {
+            pub const LIST: &str = concat!(
+                "SELECT id, ",
+                $cols,
+                ", created_at, updated_at FROM ",
+                $table,
+                " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+            );
+            pub const COUNT: &str = concat!("SELECT COUNT(*) FROM ", $table, " WHERE user_id = $1");
+            pub const GET: &str = concat!(
+                "SELECT id, ",
+                $cols,
+                ", created_at, updated_at FROM ",
+                $table,
+                " WHERE id = $1 AND user_id = $2"
+            );
+            pub const INSERT: &str = concat!(
+                "INSERT INTO ",
+                $table,
+                " (id, user_id, created_at, updated_at, ",
+                $cols,
+                ") VALUES ($1, $2, $3, $3, ",
+                $values,
+                ") RETURNING id, ",
+                $cols,
+                ", created_at, updated_at"
+            );
+            pub const UPDATE: &str = concat!(
+                "UPDATE ",
+                $table,
+                " SET updated_at = $3, ",
+                $sets,
+                " WHERE id = $1 AND user_id = $2 RETURNING id, ",
+                $cols,
+                ", created_at, updated_at"
+            );
+            pub const DELETE: &str =
+                concat!("DELETE FROM ", $table, " WHERE id = $1 AND user_id = $2");
+        }
+    };
+}
+
+item_sql!(
+    skills,
+    "skills",
+    "name, category, proficiency",
+    "$4, $5, $6",
+    "name = $4, category = $5, proficiency = $6"
+);
+item_sql!(
+    education,
+    "education",
+    "institution, degree, field_of_study, start_date, end_date, gpa",
+    "$4, $5, $6, $7, $8, $9",
+    "institution = $4, degree = $5, field_of_study = $6, start_date = $7, end_date = $8, gpa = $9"
+);
+item_sql!(
+    employment,
+    "employment",
+    "company, title, start_date, end_date, description",
+    "$4, $5, $6, $7, $8",
+    "company = $4, title = $5, start_date = $6, end_date = $7, description = $8"
+);
+
+macro_rules! job_cols {
+    () => {
+        "id, title, company, location, url, description, salary_min, salary_max, status, \
+         deadline, notes, created_at, updated_at"
+    };
+}
+
+/// `$2` status or NULL, `$3` a lower-cased LIKE pattern or NULL.
+macro_rules! job_filter {
+    () => {
+        " WHERE user_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
+          AND (CAST($3 AS TEXT) IS NULL OR lower(title) LIKE $3 ESCAPE '\\' \
+          OR lower(company) LIKE $3 ESCAPE '\\' OR lower(COALESCE(notes, '')) LIKE $3 ESCAPE '\\')"
+    };
+}
+
+pub const JOB_INSERT: &str = concat!(
+    "INSERT INTO jobs (id, user_id, created_at, updated_at, title, company, location, url, \
+     description, salary_min, salary_max, status, deadline, notes) \
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+    job_cols!()
+);
+pub const JOB_GET: &str = concat!(
+    "SELECT ",
+    job_cols!(),
+    " FROM jobs WHERE id = $1 AND user_id = $2"
+);
+/// PostgreSQL locks the row for the read-modify-write of a PATCH; SQLite needs no lock
+/// clause because its write transactions start with `BEGIN IMMEDIATE`.
+pub const JOB_LOCK_PG: &str = concat!(
+    "SELECT ",
+    job_cols!(),
+    " FROM jobs WHERE id = $1 AND user_id = $2 FOR UPDATE"
+);
+pub const JOB_LIST: &str = concat!(
+    "SELECT ",
+    job_cols!(),
+    " FROM jobs",
+    job_filter!(),
+    " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+);
+pub const JOB_COUNT: &str = concat!("SELECT COUNT(*) FROM jobs", job_filter!());
+pub const JOB_UPDATE: &str = concat!(
+    "UPDATE jobs SET updated_at = $3, title = $4, company = $5, location = $6, url = $7, \
+     description = $8, salary_min = $9, salary_max = $10, status = $11, deadline = $12, \
+     notes = $13 WHERE id = $1 AND user_id = $2 RETURNING ",
+    job_cols!()
+);
+/// Events and analytics go with the job (ON DELETE CASCADE); artifacts keep their text.
+pub const JOB_DELETE: &str = "DELETE FROM jobs WHERE id = $1 AND user_id = $2";
+pub const JOB_STATS: &str =
+    "SELECT status, COUNT(*) AS count FROM jobs WHERE user_id = $1 GROUP BY status";
+
+pub const EVENT_INSERT: &str = "INSERT INTO job_events (id, user_id, job_id, from_status, to_status, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+pub const EVENT_LIST: &str = "SELECT id, job_id, from_status, to_status, created_at FROM job_events \
+     WHERE user_id = $1 AND job_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+pub const EVENT_COUNT: &str = "SELECT COUNT(*) FROM job_events WHERE user_id = $1 AND job_id = $2";
+
+pub const PING: &str = "SELECT 1";
+
+/// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` taken literally.
+pub fn like_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

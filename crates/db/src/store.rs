@@ -1,0 +1,217 @@
+//! The store traits handlers use, as trait objects, and [`Database`], which bundles one
+//! backend's implementation of all of them.
+//!
+//! Methods return boxed futures (rather than `async fn`) so the traits stay usable as
+//! `Arc<dyn …>`. Every method is scoped by the user id: another user's row is `NotFound`.
+
+use crate::models::*;
+use crate::{DbError, DbResult};
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait UserStore: Send + Sync {
+    /// Creates the user and their empty profile in one transaction. `Conflict("email")` if taken.
+    fn create_user(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> BoxFut<'_, DbResult<User>>;
+    fn credentials(&self, email: String) -> BoxFut<'_, DbResult<Option<Credentials>>>;
+    fn get_user(&self, id: Uuid) -> BoxFut<'_, DbResult<User>>;
+    fn user_exists(&self, id: Uuid) -> BoxFut<'_, DbResult<bool>>;
+    /// Deletes the user and every row of theirs in one transaction.
+    fn delete_user(&self, id: Uuid) -> BoxFut<'_, DbResult<()>>;
+}
+
+pub trait ProfileStore: Send + Sync {
+    fn get_profile(&self, user: Uuid) -> BoxFut<'_, DbResult<Profile>>;
+    /// Replaces every profile field and bumps the version.
+    fn put_profile(&self, user: Uuid, fields: ProfileFields) -> BoxFut<'_, DbResult<Profile>>;
+}
+
+/// Skills, education and employment: the same operations on different fields. Every
+/// write bumps the owner's profile version in the same transaction.
+pub trait ItemStore<F>: Send + Sync {
+    fn list(&self, user: Uuid, page: Page) -> BoxFut<'_, DbResult<Paged<Item<F>>>>;
+    fn create(&self, user: Uuid, fields: F) -> BoxFut<'_, DbResult<Item<F>>>;
+    fn get(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Item<F>>>;
+    /// Applies a JSON merge patch to the stored fields (see [`crate::patch`]).
+    fn update(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        patch: Map<String, Value>,
+    ) -> BoxFut<'_, DbResult<Item<F>>>;
+    fn delete(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>>;
+}
+
+pub trait JobStore: Send + Sync {
+    /// Creates the job and its first event (`null` → status) in one transaction.
+    fn create_job(&self, user: Uuid, fields: JobFields) -> BoxFut<'_, DbResult<Job>>;
+    fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>>;
+    fn list_jobs(
+        &self,
+        user: Uuid,
+        filter: JobFilter,
+        page: Page,
+    ) -> BoxFut<'_, DbResult<Paged<Job>>>;
+    /// Applies a JSON merge patch; a status change appends an event in the same transaction.
+    fn update_job(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        patch: Map<String, Value>,
+    ) -> BoxFut<'_, DbResult<Job>>;
+    fn delete_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>>;
+    fn list_events(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        page: Page,
+    ) -> BoxFut<'_, DbResult<Paged<JobEvent>>>;
+    /// Number of the user's jobs in each status that has any.
+    fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>>;
+}
+
+pub trait OpsStore: Send + Sync {
+    /// A round trip to the database.
+    fn ping(&self) -> BoxFut<'_, DbResult<()>>;
+    /// Applies the backend's pending migrations.
+    fn migrate(&self) -> BoxFut<'_, DbResult<()>>;
+    /// Closes the pool, waiting for connections in use to be returned.
+    fn close(&self) -> BoxFut<'_, ()>;
+}
+
+/// Pool settings (SPEC §2). SQLite uses them for its reader pool; its writer is one
+/// connection.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 60,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(600),
+            statement_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Every store of one backend.
+#[derive(Clone)]
+pub struct Database {
+    pub backend: &'static str,
+    pub users: Arc<dyn UserStore>,
+    pub profiles: Arc<dyn ProfileStore>,
+    pub skills: Arc<dyn ItemStore<SkillFields>>,
+    pub education: Arc<dyn ItemStore<EducationFields>>,
+    pub employment: Arc<dyn ItemStore<EmploymentFields>>,
+    pub jobs: Arc<dyn JobStore>,
+    pub ops: Arc<dyn OpsStore>,
+}
+
+impl Database {
+    /// Opens the database the URL names: `sqlite:` or `postgres:`/`postgresql:`. Any other
+    /// scheme is refused rather than silently falling back to SQLite.
+    pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
+        match scheme(url) {
+            Some("sqlite") => crate::sqlite::connect(url, options).await,
+            Some("postgres" | "postgresql") => crate::postgres::connect(url, options).await,
+            _ => Err(DbError::Config(format!(
+                "unsupported database URL {:?}: expected sqlite://… or postgres://…",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    pub(crate) fn from_backend<S>(backend: &'static str, store: Arc<S>) -> Database
+    where
+        S: UserStore
+            + ProfileStore
+            + ItemStore<SkillFields>
+            + ItemStore<EducationFields>
+            + ItemStore<EmploymentFields>
+            + JobStore
+            + OpsStore
+            + 'static,
+    {
+        Database {
+            backend,
+            users: store.clone(),
+            profiles: store.clone(),
+            skills: store.clone(),
+            education: store.clone(),
+            employment: store.clone(),
+            jobs: store.clone(),
+            ops: store,
+        }
+    }
+}
+
+/// The scheme of a URL, lower-cased (`sqlite`, `postgres`, …).
+pub fn scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once(':')?;
+    (!scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+'))
+    .then_some(scheme)
+}
+
+/// The URL with its password replaced by `***`, for logs and `flowats config`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/flow"),
+            "postgres://app:***@db:5432/flow"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/flow"),
+            "postgres://app@db/flow"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(scheme("sqlite://data/x.db"), Some("sqlite"));
+        assert_eq!(scheme("postgres://h/db"), Some("postgres"));
+        assert_eq!(scheme("no scheme here"), None);
+    }
+}

@@ -1,0 +1,505 @@
+//! One conformance suite for the stores, run on SQLite always and on PostgreSQL when
+//! `FLOWATS_TEST_DATABASE_URL` is set (required under `CI=true`). Each test gets its own
+//! fresh, migrated database.
+
+use flowats_db::models::*;
+use flowats_db::testing::TestDb;
+use flowats_db::{DbError, Timestamp};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(flowats_db::testing::sqlite().await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(db) = flowats_db::testing::postgres().await {
+                    super::$name(db).await
+                }
+            })*
+        }
+    };
+}
+
+conformance!(
+    users_register_login_and_conflict,
+    deleting_a_user_removes_every_row_of_theirs,
+    profile_version_bumps_on_every_profile_change,
+    items_crud_and_isolation,
+    jobs_crud_events_and_isolation,
+    job_list_filters_order_and_pages,
+    job_patch_is_validated_as_a_whole,
+    job_stats_count_per_status,
+    timestamps_round_trip_exactly,
+);
+
+const PAGE: Page = Page {
+    limit: 100,
+    offset: 0,
+};
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().expect("object").clone()
+}
+
+async fn user(db: &TestDb, email: &str) -> Uuid {
+    db.users
+        .create_user(email.into(), "Test".into(), "$argon2id$fake".into())
+        .await
+        .expect("create user")
+        .id
+}
+
+fn job(title: &str, company: &str) -> JobFields {
+    serde_json::from_value(json!({"title": title, "company": company})).unwrap()
+}
+
+fn skill(name: &str) -> SkillFields {
+    serde_json::from_value(json!({"name": name, "proficiency": 3})).unwrap()
+}
+
+async fn users_register_login_and_conflict(db: TestDb) {
+    let id = user(&db, "a@example.com").await;
+    let creds = db.users.credentials("a@example.com".into()).await.unwrap();
+    assert_eq!(creds.map(|c| c.id), Some(id));
+    assert!(
+        db.users
+            .credentials("b@example.com".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let dup = db
+        .users
+        .create_user("a@example.com".into(), "X".into(), "h".into())
+        .await;
+    assert!(matches!(dup, Err(DbError::Conflict("email"))), "{dup:?}");
+    assert_eq!(db.users.get_user(id).await.unwrap().email, "a@example.com");
+    assert!(db.users.user_exists(id).await.unwrap());
+    assert!(!db.users.user_exists(Uuid::now_v7()).await.unwrap());
+    assert!(matches!(
+        db.users.get_user(Uuid::now_v7()).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+async fn deleting_a_user_removes_every_row_of_theirs(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    for u in [a, b] {
+        let j = db
+            .jobs
+            .create_job(u, job("Engineer", "Acme"))
+            .await
+            .unwrap();
+        db.jobs
+            .update_job(u, j.id, obj(json!({"status": "applied"})))
+            .await
+            .unwrap();
+        db.skills.create(u, skill("Rust")).await.unwrap();
+        let edu = serde_json::from_value(json!({"institution": "MIT"})).unwrap();
+        db.education.create(u, edu).await.unwrap();
+        let emp = serde_json::from_value(json!({"company": "Acme", "title": "Dev"})).unwrap();
+        db.employment.create(u, emp).await.unwrap();
+    }
+    db.users.delete_user(a).await.unwrap();
+
+    assert!(!db.users.user_exists(a).await.unwrap());
+    assert!(matches!(
+        db.profiles.get_profile(a).await,
+        Err(DbError::NotFound)
+    ));
+    let empty = |n: i64| assert_eq!(n, 0);
+    empty(
+        db.jobs
+            .list_jobs(a, JobFilter::default(), PAGE)
+            .await
+            .unwrap()
+            .total,
+    );
+    empty(db.skills.list(a, PAGE).await.unwrap().total);
+    empty(db.education.list(a, PAGE).await.unwrap().total);
+    empty(db.employment.list(a, PAGE).await.unwrap().total);
+    // The other user keeps everything.
+    let bj = db
+        .jobs
+        .list_jobs(b, JobFilter::default(), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(bj.total, 1);
+    assert_eq!(
+        db.jobs
+            .list_events(b, bj.items[0].id, PAGE)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert_eq!(db.skills.list(b, PAGE).await.unwrap().total, 1);
+    assert!(matches!(
+        db.users.delete_user(a).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+async fn profile_version_bumps_on_every_profile_change(db: TestDb) {
+    let u = user(&db, "a@example.com").await;
+    let p = db.profiles.get_profile(u).await.unwrap();
+    assert_eq!(p.version, 1);
+    assert!(p.fields.full_name.is_none());
+
+    let fields: ProfileFields =
+        serde_json::from_value(json!({"full_name": "Ada", "website": "https://ada.dev"})).unwrap();
+    let p = db.profiles.put_profile(u, fields).await.unwrap();
+    assert_eq!((p.version, p.fields.full_name.as_deref()), (2, Some("Ada")));
+
+    let s = db.skills.create(u, skill("Rust")).await.unwrap();
+    db.skills
+        .update(u, s.id, obj(json!({"proficiency": 5})))
+        .await
+        .unwrap();
+    db.skills.delete(u, s.id).await.unwrap();
+    let edu = serde_json::from_value(json!({"institution": "MIT"})).unwrap();
+    db.education.create(u, edu).await.unwrap();
+    let emp = serde_json::from_value(json!({"company": "Acme", "title": "Dev"})).unwrap();
+    db.employment.create(u, emp).await.unwrap();
+    assert_eq!(db.profiles.get_profile(u).await.unwrap().version, 7);
+}
+
+async fn items_crud_and_isolation(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    let first = db.skills.create(a, skill("Rust")).await.unwrap();
+    let second = db.skills.create(a, skill("SQL")).await.unwrap();
+    let list = db.skills.list(a, PAGE).await.unwrap();
+    assert_eq!(list.total, 2);
+    let names: Vec<_> = list.items.iter().map(|s| s.fields.name.as_str()).collect();
+    assert_eq!(names, ["SQL", "Rust"], "newest first");
+    let page2 = db
+        .skills
+        .list(
+            a,
+            Page {
+                limit: 1,
+                offset: 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((page2.total, page2.items[0].id), (2, first.id));
+
+    let updated = db
+        .skills
+        .update(a, second.id, obj(json!({"category": "data"})))
+        .await
+        .unwrap();
+    assert_eq!(updated.fields.category.as_deref(), Some("data"));
+    assert_eq!(updated.fields.name, "SQL");
+    assert!(updated.updated_at >= updated.created_at);
+
+    // Another user sees nothing, changes nothing.
+    assert!(matches!(
+        db.skills.get(b, first.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.skills
+            .update(b, first.id, obj(json!({"name": "X"})))
+            .await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.skills.delete(b, first.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(db.skills.list(b, PAGE).await.unwrap().total, 0);
+    assert_eq!(
+        db.skills.get(a, first.id).await.unwrap().fields.name,
+        "Rust"
+    );
+
+    db.skills.delete(a, first.id).await.unwrap();
+    assert!(matches!(
+        db.skills.get(a, first.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.skills.delete(a, first.id).await,
+        Err(DbError::NotFound)
+    ));
+
+    let edu: EducationFields = serde_json::from_value(
+        json!({"institution": "MIT", "start_date": "2015-09-01", "end_date": "2019-06-30", "gpa": 3.8}),
+    )
+    .unwrap();
+    let e = db.education.create(a, edu).await.unwrap();
+    let e = db.education.get(a, e.id).await.unwrap();
+    assert_eq!(e.fields.start_date.unwrap().to_string(), "2015-09-01");
+    assert_eq!(e.fields.gpa, Some(3.8));
+    let bad = db
+        .education
+        .update(a, e.id, obj(json!({"end_date": "2010-01-01"})))
+        .await;
+    assert!(matches!(bad, Err(DbError::Invalid(_))), "{bad:?}");
+}
+
+async fn jobs_crud_events_and_isolation(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    let j = db
+        .jobs
+        .create_job(a, job("Engineer", "Acme"))
+        .await
+        .unwrap();
+    assert_eq!(j.fields.status, JobStatus::Interested);
+
+    let j2 = db
+        .jobs
+        .update_job(
+            a,
+            j.id,
+            obj(json!({"status": "applied", "notes": "sent CV"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(j2.fields.status, JobStatus::Applied);
+    assert_eq!(j2.fields.title, "Engineer");
+    db.jobs
+        .update_job(a, j.id, obj(json!({"notes": "called"})))
+        .await
+        .unwrap();
+    db.jobs
+        .update_job(a, j.id, obj(json!({"status": "interviewing"})))
+        .await
+        .unwrap();
+
+    let events = db.jobs.list_events(a, j.id, PAGE).await.unwrap();
+    let steps: Vec<_> = events
+        .items
+        .iter()
+        .map(|e| (e.from_status.clone(), e.to_status.clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (Some("applied".into()), "interviewing".into()),
+            (Some("interested".into()), "applied".into()),
+            (None, "interested".into()),
+        ],
+        "newest first, and no event for a change that kept the status"
+    );
+
+    assert!(matches!(
+        db.jobs.get_job(b, j.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.jobs
+            .update_job(b, j.id, obj(json!({"status": "rejected"})))
+            .await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.jobs.delete_job(b, j.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.jobs.list_events(b, j.id, PAGE).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(
+        db.jobs.get_job(a, j.id).await.unwrap().fields.status,
+        JobStatus::Interviewing
+    );
+
+    db.jobs.delete_job(a, j.id).await.unwrap();
+    assert!(matches!(
+        db.jobs.get_job(a, j.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.jobs.list_events(a, j.id, PAGE).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+async fn job_list_filters_order_and_pages(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let mut f = job(
+            &format!("Engineer {i}"),
+            if i % 2 == 0 { "Acme" } else { "Globex" },
+        );
+        if i % 5 == 0 {
+            f.status = JobStatus::Applied;
+        }
+        if i == 7 {
+            f.title = "100% Remote_Role".into();
+        }
+        ids.push(db.jobs.create_job(a, f).await.unwrap().id);
+    }
+    db.jobs.create_job(b, job("Other", "Acme")).await.unwrap();
+
+    let all = db
+        .jobs
+        .list_jobs(
+            a,
+            JobFilter::default(),
+            Page {
+                limit: 10,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.total, 25);
+    let newest: Vec<_> = ids.iter().rev().take(10).copied().collect();
+    assert_eq!(all.items.iter().map(|j| j.id).collect::<Vec<_>>(), newest);
+    let last = db
+        .jobs
+        .list_jobs(
+            a,
+            JobFilter::default(),
+            Page {
+                limit: 10,
+                offset: 20,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 5);
+    assert_eq!(last.items.last().unwrap().id, ids[0]);
+
+    let applied = JobFilter {
+        status: Some(JobStatus::Applied),
+        q: None,
+    };
+    let r = db.jobs.list_jobs(a, applied, PAGE).await.unwrap();
+    assert_eq!((r.total, r.items.len()), (5, 5));
+    assert!(
+        r.items
+            .iter()
+            .all(|j| j.fields.status == JobStatus::Applied)
+    );
+
+    let q = |s: &str| JobFilter {
+        status: None,
+        q: Some(s.into()),
+    };
+    assert_eq!(
+        db.jobs.list_jobs(a, q("GLOBEX"), PAGE).await.unwrap().total,
+        12
+    );
+    assert_eq!(
+        db.jobs.list_jobs(a, q("100%"), PAGE).await.unwrap().total,
+        1
+    );
+    assert_eq!(
+        db.jobs.list_jobs(a, q("er_"), PAGE).await.unwrap().total,
+        0,
+        "_ is literal"
+    );
+    assert_eq!(
+        db.jobs
+            .list_jobs(a, q("remote_"), PAGE)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let both = JobFilter {
+        status: Some(JobStatus::Applied),
+        q: Some("acme".into()),
+    };
+    assert_eq!(db.jobs.list_jobs(a, both, PAGE).await.unwrap().total, 3);
+}
+
+async fn job_patch_is_validated_as_a_whole(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let mut f = job("Engineer", "Acme");
+    f.salary_min = Some(100);
+    let j = db.jobs.create_job(a, f).await.unwrap();
+    let bad = db
+        .jobs
+        .update_job(a, j.id, obj(json!({"salary_max": 50})))
+        .await;
+    match bad {
+        Err(DbError::Invalid(e)) => assert_eq!(e.0[0].field, "salary_max"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let bad = db
+        .jobs
+        .update_job(a, j.id, obj(json!({"status": "hired"})))
+        .await;
+    assert!(matches!(bad, Err(DbError::Invalid(_))), "{bad:?}");
+    let bad = db
+        .jobs
+        .update_job(a, j.id, obj(json!({"user_id": Uuid::now_v7()})))
+        .await;
+    assert!(matches!(bad, Err(DbError::Invalid(_))), "{bad:?}");
+    let unchanged = db.jobs.get_job(a, j.id).await.unwrap();
+    assert_eq!(unchanged.fields.salary_max, None);
+    assert_eq!(unchanged.updated_at, j.updated_at);
+    assert_eq!(db.jobs.list_events(a, j.id, PAGE).await.unwrap().total, 1);
+}
+
+async fn job_stats_count_per_status(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    for (i, status) in ["applied", "applied", "offer", "interested"]
+        .iter()
+        .enumerate()
+    {
+        let j = db
+            .jobs
+            .create_job(a, job(&format!("J{i}"), "Acme"))
+            .await
+            .unwrap();
+        db.jobs
+            .update_job(a, j.id, obj(json!({ "status": status })))
+            .await
+            .unwrap();
+    }
+    let mut stats: Vec<_> = db
+        .jobs
+        .job_stats(a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.status, s.count))
+        .collect();
+    stats.sort();
+    assert_eq!(
+        stats,
+        [
+            ("applied".into(), 2),
+            ("interested".into(), 1),
+            ("offer".into(), 1)
+        ]
+    );
+}
+
+async fn timestamps_round_trip_exactly(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let before = Timestamp::now();
+    let j = db
+        .jobs
+        .create_job(a, job("Engineer", "Acme"))
+        .await
+        .unwrap();
+    let read = db.jobs.get_job(a, j.id).await.unwrap();
+    assert_eq!(read.created_at, j.created_at);
+    assert!(j.created_at >= before);
+    let text = serde_json::to_value(&read).unwrap()["created_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(text.len(), "2026-01-01T00:00:00.000000Z".len(), "{text}");
+}
