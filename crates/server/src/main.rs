@@ -1,1 +1,24 @@
-fn main() {}
+use clap::Parser;
+use flowats_server::cli::{self, Cli};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli::load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("flowats: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    flowats_server::telemetry::init(config.log_format);
+    match cli::run(cli, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("flowats: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The application: shared state, and [`Application`], which connects, migrates, binds and
+//! serves. `main` and the tests start the server through the same code path.
+
+use crate::auth::{self, Passwords, Tokens};
+use crate::config::Config;
+use anyhow::Context;
+use flowats_db::Database;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What every handler can reach.
+pub struct App {
+    pub db: Database,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub config: Config,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects to the configured database and applies pending migrations.
+    pub async fn connect(config: Config) -> anyhow::Result<AppState> {
+        let db = open_database(&config).await?;
+        AppState::new(config, db)
+    }
+
+    pub fn new(config: Config, db: Database) -> anyhow::Result<AppState> {
+        let secret = auth::load_secret(&config)?;
+        Ok(AppState(Arc::new(App {
+            tokens: Tokens::new(&secret, config.jwt_ttl),
+            passwords: Passwords::default(),
+            db,
+            config,
+        })))
+    }
+}
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database_url, &config.db)
+        .await
+        .context("opening the database")?;
+    db.ops.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// A bound, ready-to-serve server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let addr = format!("{}:{}", config.host, config.port);
+        let state = AppState::connect(config).await?;
+        let listener = TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to
+    /// `SHUTDOWN_TIMEOUT_MS` before returning anyway; closes the pool last.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let deadline = self.state.config.shutdown_timeout;
+        let db = self.state.db.clone();
+        let app = crate::router::router(self.state);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let result = tokio::select! {
+            r = server.into_future() => r.context("serving"),
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(deadline).await;
+            } => {
+                tracing::warn!(?deadline, "shutdown deadline passed with requests still in flight");
+                Ok(())
+            }
+        };
+        db.ops.close().await;
+        result
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

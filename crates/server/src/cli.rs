@@ -1,0 +1,102 @@
+//! The `flowats` command line: `serve`, `migrate`, `seed`, `config`.
+
+use crate::app::{self, AppState, Application};
+use crate::config::Config;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "flowats",
+    version,
+    about = "FlowATS: the job-search tracker server"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Database URL (sqlite://… or postgres://…); overrides DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill the database with demo data.
+    Seed(SeedArgs),
+    /// Print the effective configuration, secrets redacted.
+    Config(ServeArgs),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Listen address; overrides HOST.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Listen port; overrides PORT.
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+#[derive(Args)]
+pub struct SeedArgs {
+    /// Create the demo account test@example.com / password with a profile and jobs.
+    #[arg(long, required = true)]
+    pub demo: bool,
+}
+
+impl ServeArgs {
+    fn apply(&self, config: &mut Config) {
+        if let Some(host) = &self.host {
+            config.host = host.clone();
+        }
+        if let Some(port) = self.port {
+            config.port = port;
+        }
+    }
+}
+
+/// Parses the environment and flags; a bad value ends the process with its message.
+pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::from_env()?;
+    if let Some(url) = &cli.database_url {
+        config.set_database_url(url.clone())?;
+    }
+    if let Command::Serve(args) | Command::Config(args) = &cli.command {
+        args.apply(&mut config);
+    }
+    Ok(config)
+}
+
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Config(_) => {
+            print!("{}", config.render());
+        }
+        Command::Migrate => {
+            let db = app::open_database(&config).await?;
+            db.ops.close().await;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed(_) => {
+            let state = AppState::connect(config).await?;
+            if crate::seed::seed_demo(&state).await? {
+                println!("created the demo account {}", crate::seed::DEMO_EMAIL);
+            } else {
+                println!(
+                    "the demo account {} already exists; nothing to do",
+                    crate::seed::DEMO_EMAIL
+                );
+            }
+            state.db.ops.close().await;
+        }
+        Command::Serve(_) => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "listening");
+            app.run(app::shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}

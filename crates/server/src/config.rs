@@ -1,0 +1,359 @@
+//! Configuration from the environment (SPEC §2), `.env` honoured, CLI flags on top.
+//!
+//! Every value is parsed here, once: a malformed one stops the start with a message that
+//! names the variable and what it accepts.
+
+use flowats_db::DbOptions;
+use flowats_db::store::{redact_url, scheme};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/flowats.db";
+/// Requests larger than this are refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A value that must never reach a log or `flowats config`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    pub db: DbOptions,
+    /// `None` with SQLite: a secret is generated once and kept beside the database.
+    pub jwt_secret: Option<Secret>,
+    pub jwt_ttl: Duration,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn invalid(var: &'static str, accepts: &str, got: &str) -> ConfigError {
+    ConfigError {
+        var,
+        problem: format!("expected {accepts}, got {got:?}"),
+    }
+}
+
+/// Reads variables through `get`, so tests can pass a map instead of the process
+/// environment.
+struct Vars<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn string(&self, var: &'static str, default: &str) -> String {
+        self.raw(var).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parse<T: FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        accepts: &str,
+        ok: impl Fn(&T) -> bool,
+    ) -> Result<T, ConfigError> {
+        match self.raw(var) {
+            None => Ok(default),
+            Some(v) => match v.trim().parse::<T>() {
+                Ok(t) if ok(&t) => Ok(t),
+                _ => Err(invalid(var, accepts, &v)),
+            },
+        }
+    }
+
+    fn millis(
+        &self,
+        var: &'static str,
+        default_ms: u64,
+        min_ms: u64,
+    ) -> Result<Duration, ConfigError> {
+        let accepts = format!("a whole number of milliseconds, at least {min_ms}");
+        self.parse(var, default_ms, &accepts, |v| *v >= min_ms)
+            .map(Duration::from_millis)
+    }
+}
+
+impl Config {
+    /// The process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let v = Vars(get);
+        let database_url = v.string("DATABASE_URL", DEFAULT_DATABASE_URL);
+        let is_postgres = check_database_url(&database_url)?;
+        let max_default = if is_postgres { 60 } else { 8 };
+        let db = DbOptions {
+            max_connections: v.parse(
+                "DB_MAX_CONNECTIONS",
+                max_default,
+                "a whole number from 1 to 10000",
+                |n| (1..=10_000).contains(n),
+            )?,
+            min_connections: v.parse(
+                "DB_MIN_CONNECTIONS",
+                0,
+                "a whole number from 0 to 10000",
+                |n| *n <= 10_000,
+            )?,
+            acquire_timeout: v.millis("DB_CONNECTION_TIMEOUT", 30_000, 1)?,
+            idle_timeout: v.millis("DB_IDLE_TIMEOUT", 600_000, 1_000)?,
+            statement_timeout: v.millis("DB_STATEMENT_TIMEOUT", 10_000, 1)?,
+        };
+        if db.min_connections > db.max_connections {
+            return Err(ConfigError {
+                var: "DB_MIN_CONNECTIONS",
+                problem: format!(
+                    "must not exceed DB_MAX_CONNECTIONS ({})",
+                    db.max_connections
+                ),
+            });
+        }
+        let jwt_secret = match v.raw("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => Some(Secret::new(s)),
+            Some(_) => {
+                return Err(ConfigError {
+                    var: "JWT_SECRET",
+                    problem: "must be at least 32 bytes long".into(),
+                });
+            }
+            None if is_postgres => {
+                return Err(ConfigError {
+                    var: "JWT_SECRET",
+                    problem:
+                        "is required with PostgreSQL (every instance must sign with the same key); \
+                              generate one with `openssl rand -hex 32`"
+                            .into(),
+                });
+            }
+            None => None,
+        };
+        let log_format = match v.raw("LOG_FORMAT").as_deref().map(str::trim) {
+            None => {
+                use std::io::IsTerminal;
+                if std::io::stderr().is_terminal() {
+                    LogFormat::Pretty
+                } else {
+                    LogFormat::Json
+                }
+            }
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LOG_FORMAT", "\"pretty\" or \"json\"", other)),
+        };
+        Ok(Config {
+            host: v.string("HOST", "127.0.0.1"),
+            port: v.parse("PORT", 8787, "a port number from 0 to 65535", |_| true)?,
+            database_url,
+            db,
+            jwt_secret,
+            jwt_ttl: Duration::from_secs(v.parse(
+                "JWT_TTL_SECONDS",
+                3600,
+                "a whole number of seconds from 60 to 31536000",
+                |s| (60..=31_536_000).contains(s),
+            )?),
+            log_format,
+            request_timeout: v.millis("REQUEST_TIMEOUT_MS", 30_000, 100)?,
+            shutdown_timeout: v.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0)?,
+        })
+    }
+
+    /// Applies `--database-url` (checked like the variable).
+    pub fn set_database_url(&mut self, url: String) -> Result<(), ConfigError> {
+        let is_postgres = check_database_url(&url)?;
+        if is_postgres && self.jwt_secret.is_none() {
+            return Err(ConfigError {
+                var: "JWT_SECRET",
+                problem: "is required with PostgreSQL".into(),
+            });
+        }
+        self.database_url = url;
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        scheme(&self.database_url) == Some("sqlite")
+    }
+
+    /// The folder of the SQLite file, where the generated JWT secret is kept.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        if !self.is_sqlite() {
+            return None;
+        }
+        let path = self
+            .database_url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        let parent = PathBuf::from(path).parent()?.to_path_buf();
+        Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent
+        })
+    }
+
+    /// `KEY=value` lines of the effective configuration, secrets redacted.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let ms = |d: Duration| d.as_millis();
+        let jwt = match &self.jwt_secret {
+            Some(_) => "*** (set)".to_owned(),
+            None => format!(
+                "(generated, kept in {})",
+                self.data_dir()
+                    .unwrap_or_default()
+                    .join(crate::auth::SECRET_FILE)
+                    .display()
+            ),
+        };
+        let lines = [
+            ("HOST", self.host.clone()),
+            ("PORT", self.port.to_string()),
+            ("DATABASE_URL", redact_url(&self.database_url)),
+            ("DB_MAX_CONNECTIONS", self.db.max_connections.to_string()),
+            ("DB_MIN_CONNECTIONS", self.db.min_connections.to_string()),
+            (
+                "DB_CONNECTION_TIMEOUT",
+                ms(self.db.acquire_timeout).to_string(),
+            ),
+            ("DB_IDLE_TIMEOUT", ms(self.db.idle_timeout).to_string()),
+            (
+                "DB_STATEMENT_TIMEOUT",
+                ms(self.db.statement_timeout).to_string(),
+            ),
+            ("JWT_SECRET", jwt),
+            ("JWT_TTL_SECONDS", self.jwt_ttl.as_secs().to_string()),
+            (
+                "LOG_FORMAT",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
+            ("REQUEST_TIMEOUT_MS", ms(self.request_timeout).to_string()),
+            ("SHUTDOWN_TIMEOUT_MS", ms(self.shutdown_timeout).to_string()),
+        ];
+        for (k, v) in lines {
+            let _ = writeln!(out, "{k}={v}");
+        }
+        out
+    }
+}
+
+/// `true` for PostgreSQL, `false` for SQLite; anything else is an error.
+fn check_database_url(url: &str) -> Result<bool, ConfigError> {
+    match scheme(url) {
+        Some("sqlite") => Ok(false),
+        Some("postgres" | "postgresql") => Ok(true),
+        _ => Err(invalid(
+            "DATABASE_URL",
+            "a sqlite://… or postgres://… URL",
+            &redact_url(url),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8787));
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert!(c.jwt_secret.is_none());
+        assert_eq!(c.data_dir(), Some(PathBuf::from("data")));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[("PORT", "eighty")]).unwrap_err();
+        assert_eq!(e.var, "PORT");
+        assert!(e.to_string().contains("eighty"), "{e}");
+        assert_eq!(
+            config(&[("DB_MAX_CONNECTIONS", "0")]).unwrap_err().var,
+            "DB_MAX_CONNECTIONS"
+        );
+        assert_eq!(
+            config(&[("DB_CONNECTION_TIMEOUT", "-5")]).unwrap_err().var,
+            "DB_CONNECTION_TIMEOUT"
+        );
+        assert_eq!(
+            config(&[("LOG_FORMAT", "xml")]).unwrap_err().var,
+            "LOG_FORMAT"
+        );
+        assert_eq!(
+            config(&[("JWT_SECRET", "short")]).unwrap_err().var,
+            "JWT_SECRET"
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_and_postgres_needs_a_secret() {
+        let e = config(&[("DATABASE_URL", "mysql://root:pw@localhost/db")]).unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL");
+        assert!(!e.to_string().contains("pw@"), "password leaked: {e}");
+        let e = config(&[("DATABASE_URL", "postgres://localhost/db")]).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        let secret = "x".repeat(32);
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u:pw@localhost/db"),
+            ("JWT_SECRET", &secret),
+        ])
+        .unwrap();
+        assert_eq!(c.db.max_connections, 60);
+        let shown = c.render();
+        assert!(
+            shown.contains("DATABASE_URL=postgres://u:***@localhost/db"),
+            "{shown}"
+        );
+        assert!(shown.contains("JWT_SECRET=*** (set)"));
+        assert!(!shown.contains(&secret));
+    }
+}

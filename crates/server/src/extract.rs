@@ -1,0 +1,127 @@
+//! Request extractors that answer in the error envelope: JSON bodies (400 malformed or
+//! wrong content type, 413 too large, 422 invalid) and the authenticated user (401).
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use flowats_db::patch;
+use flowats_db::validate::Validate;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// A validated JSON body: `Content-Type: application/json`, an object, no server-owned
+/// fields, every rule of `T` satisfied.
+pub struct Input<T>(pub T);
+
+/// A JSON merge patch body (`application/json` or `application/merge-patch+json`).
+pub struct PatchBody(pub Map<String, Value>);
+
+async fn json_object(req: Request) -> Result<Map<String, Value>, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !(essence == "application/json" || essence.ends_with("+json")) {
+        return Err(ApiError::bad_request(
+            "expected a JSON body with Content-Type: application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(req, &()).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the request body is larger than {} bytes",
+                    crate::config::BODY_LIMIT_BYTES
+                ),
+            )
+        } else {
+            ApiError::bad_request(format!("could not read the request body: {rejection}"))
+        }
+    })?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("the JSON body must be an object")),
+        Err(e) => Err(ApiError::bad_request(format!("malformed JSON: {e}"))),
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for Input<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let map = json_object(req).await?;
+        patch::reject_read_only(&map).map_err(ApiError::invalid)?;
+        patch::parse(Value::Object(map))
+            .map(Input)
+            .map_err(ApiError::invalid)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for PatchBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let map = json_object(req).await?;
+        patch::reject_read_only(&map).map_err(ApiError::invalid)?;
+        Ok(PatchBody(map))
+    }
+}
+
+/// The user a valid bearer token names, who must still exist.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser(pub Uuid);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
+        let user = state.tokens.verify(token).map_err(|e| {
+            tracing::debug!(error = %e, "token refused");
+            ApiError::unauthorized("invalid or expired token")
+        })?;
+        // A token outlives its account only until here.
+        if !state.db.users.user_exists(user).await? {
+            return Err(ApiError::unauthorized("invalid or expired token"));
+        }
+        Ok(AuthUser(user))
+    }
+}
+
+/// A path id: a malformed one is a 404 like any other id that names nothing of yours.
+pub struct PathId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        Uuid::parse_str(&raw)
+            .map(PathId)
+            .map_err(|_| ApiError::not_found())
+    }
+}

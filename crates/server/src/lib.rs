@@ -1,0 +1,15 @@
+//! The FlowATS server: configuration, the router and its handlers, authentication, and
+//! the command-line entry points. Storage lives in the `flowats-db` crate.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod router;
+pub mod routes;
+pub mod seed;
+pub mod telemetry;

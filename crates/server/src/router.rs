@@ -1,0 +1,104 @@
+//! Every route in one place, and the layers around them.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::routes::{auth, docs, education, employment, health, jobs, profile, skills};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_routes().split_for_parts();
+    let timeout = state.config.request_timeout;
+    api.merge(docs::routes(openapi))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
+        })
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let route = req
+                                .extensions()
+                                .get::<MatchedPath>()
+                                .map_or("<unmatched>", |p| p.as_str());
+                            let id = req
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::internal("handler panicked").into_response()
+                }))
+                .layer(middleware::from_fn_with_state(timeout, request_timeout))
+                .layer(DefaultBodyLimit::max(crate::config::BODY_LIMIT_BYTES)),
+        )
+        .with_state(state)
+}
+
+/// The documented API: every route here appears in `/api/openapi.json`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::delete_account))
+        .routes(routes!(profile::get_profile, profile::put_profile))
+        .routes(routes!(skills::list, skills::create))
+        .routes(routes!(skills::get, skills::update, skills::delete))
+        .routes(routes!(education::list, education::create))
+        .routes(routes!(
+            education::get,
+            education::update,
+            education::delete
+        ))
+        .routes(routes!(employment::list, employment::create))
+        .routes(routes!(
+            employment::get,
+            employment::update,
+            employment::delete
+        ))
+        .routes(routes!(jobs::list_jobs, jobs::create_job))
+        .routes(routes!(jobs::job_stats))
+        .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
+        .routes(routes!(jobs::list_events))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+}
+
+/// No request runs longer than `REQUEST_TIMEOUT_MS`: past it the client gets a 503.
+async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut e = ApiError::unavailable("the request took too long and was cancelled", 1);
+            e.code = "timeout";
+            e.into_response()
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Accounts: register, login, who am I, delete my account.
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{AuthUser, Input};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use flowats_db::models::User;
+use flowats_db::validate::{Validate, ValidationErrors, is_email};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const MIN_PASSWORD: usize = 8;
+/// Hashing cost grows with length; nobody needs more.
+pub const MAX_PASSWORD: usize = 1024;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub name: String,
+}
+
+impl Validate for RegisterRequest {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        if !is_email(&normalize_email(&self.email)) {
+            errs.add("email", "must be an email address");
+        }
+        let len = self.password.chars().count();
+        if len < MIN_PASSWORD {
+            errs.add(
+                "password",
+                format!("must be at least {MIN_PASSWORD} characters"),
+            );
+        } else if len > MAX_PASSWORD {
+            errs.add(
+                "password",
+                format!("must be at most {MAX_PASSWORD} characters"),
+            );
+        }
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errs.add("name", "is required, at most 200 characters");
+        }
+        errs.into_result()
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl Validate for LoginRequest {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        if self.password.chars().count() > MAX_PASSWORD {
+            return Err(ValidationErrors::single("password", "is too long"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthResponse {
+    /// A bearer token: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    pub user: User,
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn respond(state: &AppState, user: User) -> ApiResult<AuthResponse> {
+    let token = state.tokens.issue(user.id).map_err(ApiError::internal)?;
+    Ok(AuthResponse {
+        token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl().as_secs(),
+        user,
+    })
+}
+
+/// Create an account; answers with a token, as login does.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, body = AuthResponse),
+        (status = 409, description = "email already registered", body = ErrorBody),
+        (status = 422, description = "invalid email, short password, missing name", body = ErrorBody)
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    Input(req): Input<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    let hash = state
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(ApiError::internal)?;
+    let user = state
+        .db
+        .users
+        .create_user(
+            normalize_email(&req.email),
+            req.name.trim().to_owned(),
+            hash,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(respond(&state, user)?)))
+}
+
+/// Exchange email and password for a token. A wrong email and a wrong password get the
+/// same answer, in the same time.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "wrong email or password", body = ErrorBody)
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    Input(req): Input<LoginRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    let email = normalize_email(&req.email);
+    let creds = state.db.users.credentials(email).await?;
+    let ok = match &creds {
+        Some(c) => {
+            state
+                .passwords
+                .verify(req.password, c.password_hash.clone())
+                .await
+        }
+        None => state.passwords.verify_dummy(req.password).await,
+    }
+    .map_err(ApiError::internal)?;
+    match creds {
+        Some(c) if ok => {
+            let user = state.db.users.get_user(c.id).await?;
+            Ok(Json(respond(&state, user)?))
+        }
+        _ => Err(ApiError::unauthorized("wrong email or password")),
+    }
+}
+
+/// The account the token belongs to.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> ApiResult<Json<User>> {
+    Ok(Json(state.db.users.get_user(user).await?))
+}
+
+/// Delete the account and everything in it, at once and for good.
+#[utoipa::path(delete, path = "/api/account", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody)))]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<StatusCode> {
+    state.db.users.delete_user(user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,40 @@
+//! Liveness and readiness. The full health document comes with the monitoring work.
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::time::Duration;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The process is up. No I/O.
+#[utoipa::path(get, path = "/api/health/live", tag = "ops",
+    responses((status = 200, description = "alive")))]
+pub async fn live() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The database answers, within 2 seconds.
+#[utoipa::path(get, path = "/api/health/ready", tag = "ops",
+    responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, state.db.ops.ping()).await {
+        Ok(Ok(())) => {
+            Json(json!({"status": "ready", "checks": {"database": "ok"}})).into_response()
+        }
+        outcome => {
+            let why = match outcome {
+                Ok(Err(e)) => e.to_string(),
+                _ => format!("no answer within {READY_TIMEOUT:?}"),
+            };
+            tracing::warn!(reason = %why, "not ready: database");
+            let mut e = ApiError::unavailable("the database is unreachable", 2)
+                .with_details(json!({"database": "down"}));
+            e.code = "not_ready";
+            e.into_response()
+        }
+    }
+}
