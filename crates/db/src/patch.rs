@@ -30,9 +30,15 @@ pub fn reject_read_only(body: &Map<String, Value>) -> Result<(), ValidationError
 /// Turns a JSON value into a record, with serde's message (missing field, wrong type,
 /// unknown field) as a validation error, then checks the record's rules.
 pub fn parse<F: DeserializeOwned + Validate>(value: Value) -> Result<F, ValidationErrors> {
-    let fields: F = serde_json::from_value(value).map_err(|e| {
-        let msg = e.to_string();
-        let field = field_of(&msg).unwrap_or("body").to_owned();
+    let fields: F = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        // Missing and unknown fields are reported at the top level ("."), with the
+        // field's name only in the message.
+        let field = match path.as_str() {
+            "" | "." => field_of(&msg).unwrap_or("body").to_owned(),
+            _ => path,
+        };
         ValidationErrors::single(field, msg)
     })?;
     fields.validate()?;
@@ -105,6 +111,17 @@ mod tests {
         assert_eq!(fields, ["id", "version"]);
         let err = merge(&skill(), &obj(json!({"colour": "red"}))).unwrap_err();
         assert_eq!(err.0[0].field, "colour");
+    }
+
+    #[test]
+    fn type_errors_name_the_field_not_the_value() {
+        let err = merge(&skill(), &obj(json!({"proficiency": "high"}))).unwrap_err();
+        assert_eq!(err.0[0].field, "proficiency");
+        let err = parse::<crate::models::JobFields>(
+            json!({"title": "a", "company": "b", "status": "hired"}),
+        )
+        .unwrap_err();
+        assert_eq!(err.0[0].field, "status");
     }
 
     #[test]

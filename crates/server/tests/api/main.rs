@@ -1,0 +1,54 @@
+//! HTTP tests through the real router, on SQLite always and on PostgreSQL when
+//! `FLOWATS_TEST_DATABASE_URL` is set (required under `CI=true`). One test binary; each
+//! test gets its own fresh database.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod isolation;
+mod jobs;
+mod profile;
+mod server;
+
+/// Runs each listed `async fn(TestApp)` once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::helpers::TestApp::new(flowats_db::testing::sqlite().await).await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(db) = flowats_db::testing::postgres().await {
+                    super::$name($crate::helpers::TestApp::new(db).await).await
+                }
+            })*
+        }
+    };
+}
+
+/// Runs each listed `async fn(TestDb)` once per backend (for tests that start a server).
+#[macro_export]
+macro_rules! on_both_backends_db {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(flowats_db::testing::sqlite().await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(db) = flowats_db::testing::postgres().await {
+                    super::$name(db).await
+                }
+            })*
+        }
+    };
+}
