@@ -71,8 +71,8 @@ macro_rules! impl_item_store {
                 patch: ::serde_json::Map<String, ::serde_json::Value>,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
                 Box::pin(async move {
-                    let now = $crate::Timestamp::now();
                     let mut tx = self.begin_write().await?;
+                    let now = $crate::Timestamp::now();
                     let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
                         .bind(id)
                         .bind(user)
@@ -373,13 +373,15 @@ macro_rules! impl_stores {
                     patch: Map<String, Value>,
                 ) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
-                        let now = Timestamp::now();
                         let mut tx = self.begin_write().await?;
                         let current = sqlx::query_as::<$db, Job>($job_lock)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *tx)
                             .await?;
+                        // Read the clock only once the row is ours, so the history's
+                        // timestamps follow the order in which the changes were applied.
+                        let now = Timestamp::now();
                         let f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
                         let status = f.status;
                         let job = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)

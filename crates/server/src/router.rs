@@ -23,7 +23,17 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
     let timeout = state.config.request_timeout;
-    api.merge(docs::routes(openapi))
+    with_middleware(api.merge(docs::routes(openapi)), timeout).with_state(state)
+}
+
+/// The fallbacks and layers every route gets: request id (taken from the request or
+/// generated) on the span and the response, a log line per request, panics turned into a
+/// 500 envelope, the request deadline and the body limit.
+fn with_middleware<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    timeout: Duration,
+) -> Router<S> {
+    routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -58,7 +68,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(timeout, request_timeout))
                 .layer(DefaultBodyLimit::max(crate::config::BODY_LIMIT_BYTES)),
         )
-        .with_state(state)
 }
 
 /// The documented API: every route here appears in `/api/openapi.json`.
@@ -100,5 +109,61 @@ async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next
             e.code = "timeout";
             e.into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn panics() -> &'static str {
+        panic!("boom: secret detail")
+    }
+
+    async fn call(path: &str) -> (StatusCode, serde_json::Value, bool) {
+        let app = with_middleware(
+            Router::new()
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        "late"
+                    }),
+                )
+                .route("/panic", get(panics)),
+            Duration::from_millis(50),
+        );
+        let res = app
+            .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let has_id = res.headers().contains_key(REQUEST_ID);
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap(), has_id)
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_is_cut_off_with_a_503() {
+        let started = std::time::Instant::now();
+        let (status, body, has_id) = call("/slow").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["code"], "timeout");
+        assert!(has_id);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_that_says_nothing_internal() {
+        let (status, body, has_id) = call("/panic").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("secret detail"));
+        assert!(has_id);
     }
 }

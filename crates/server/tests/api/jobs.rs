@@ -1,4 +1,5 @@
 use crate::helpers::TestApp;
+use futures_util::future::join_all;
 use serde_json::json;
 
 crate::on_both_backends!(
@@ -6,6 +7,7 @@ crate::on_both_backends!(
     job_input_is_validated_and_refused_writes_change_nothing,
     job_list_filters_and_pagination,
     list_parameters_are_checked,
+    concurrent_writes_all_succeed,
 );
 
 async fn job_lifecycle_with_status_history(app: TestApp) {
@@ -221,4 +223,42 @@ async fn list_parameters_are_checked(app: TestApp) {
         )
         .await;
     r.assert_error(400, "bad_request");
+}
+
+/// Concurrent writes queue for the database (SQLite's single writer, PostgreSQL row locks)
+/// instead of failing with "database is locked" or losing an update.
+async fn concurrent_writes_all_succeed(app: TestApp) {
+    let u = app.register("a@example.com").await;
+    let creates = (0..20).map(|i| {
+        app.post(
+            "/api/jobs",
+            &u.token,
+            json!({"title": format!("J{i}"), "company": "Acme"}),
+        )
+    });
+    let created = join_all(creates).await;
+    assert!(created.iter().all(|r| r.status == 201), "{created:?}");
+    let id = created[0].body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/jobs/{id}");
+    let statuses = ["applied", "screening", "interviewing", "offer", "rejected"];
+    let patches = statuses
+        .iter()
+        .map(|s| app.patch(&path, &u.token, json!({"status": s})));
+    let patched = join_all(patches).await;
+    assert!(patched.iter().all(|r| r.status == 200), "{patched:?}");
+    let events = app.get(&format!("{path}/events"), &u.token).await;
+    let body = events.assert_status(200);
+    assert_eq!(
+        body["pagination"]["totalItems"], 6,
+        "one event per change plus creation"
+    );
+    // The history is a chain: each event starts where the previous one ended.
+    let data = body["data"].as_array().unwrap();
+    for pair in data.windows(2) {
+        assert_eq!(pair[0]["from_status"], pair[1]["to_status"], "{data:?}");
+    }
+    assert_eq!(
+        app.get("/api/jobs", &u.token).await.body["pagination"]["totalItems"],
+        20
+    );
 }

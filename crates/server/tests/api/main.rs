@@ -9,6 +9,7 @@ mod errors;
 mod isolation;
 mod jobs;
 mod profile;
+mod seed;
 mod server;
 
 /// Runs each listed `async fn(TestApp)` once per backend.
