@@ -7,7 +7,7 @@
 /// Implements the profile-item store for one item type: the SQL module of its table and
 /// its field names, bound in column order.
 macro_rules! impl_item_store {
-    ($store:ty, $db:ty, $fields:ty, $sql:ident, [$($col:ident),+]) => {
+    ($store:ty, $db:ty, $fields:ty, $sql:ident, $lock:ident, [$($col:ident),+]) => {
         impl $crate::store::ItemStore<$fields> for $store {
             fn list(
                 &self,
@@ -73,7 +73,7 @@ macro_rules! impl_item_store {
                 Box::pin(async move {
                     let mut tx = self.begin_write().await?;
                     let now = $crate::Timestamp::now();
-                    let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
+                    let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::$lock)
                         .bind(id)
                         .bind(user)
                         .fetch_one(&mut *tx)
@@ -119,7 +119,7 @@ macro_rules! impl_item_store {
 
 /// Implements every store trait for `$store` on database `$db`.
 macro_rules! impl_stores {
-    ($store:ident, $db:ident, job_lock = $job_lock:expr) => {
+    ($store:ident, $db:ident, job_lock = $job_lock:expr, item_lock = $item_lock:ident) => {
         mod stores {
             use super::*;
             use ::serde_json::{Map, Value};
@@ -277,6 +277,7 @@ macro_rules! impl_stores {
                 $db,
                 SkillFields,
                 skills,
+                $item_lock,
                 [name, category, proficiency]
             );
             impl_item_store!(
@@ -284,6 +285,7 @@ macro_rules! impl_stores {
                 $db,
                 EducationFields,
                 education,
+                $item_lock,
                 [
                     institution,
                     degree,
@@ -298,6 +300,7 @@ macro_rules! impl_stores {
                 $db,
                 EmploymentFields,
                 employment,
+                $item_lock,
                 [company, title, start_date, end_date, description]
             );
 

@@ -16,14 +16,14 @@ pub enum DbError {
     #[error("invalid: {0}")]
     Invalid(ValidationErrors),
     /// No pooled connection within the acquire timeout: the database is overloaded or down.
-    #[error("database unavailable: {0}")]
+    #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// The configuration cannot work (bad URL, unknown scheme).
     #[error("{0}")]
     Config(String),
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database error: {0}")]
+    #[error("database error")]
     Other(#[source] sqlx::Error),
 }
 
@@ -45,6 +45,20 @@ impl From<sqlx::Error> for DbError {
             }
             _ => DbError::Other(e),
         }
+    }
+}
+
+impl DbError {
+    /// The message with every cause after it (`database error: pool timed out …`), for logs.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            out.push_str(": ");
+            out.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        out
     }
 }
 

@@ -21,7 +21,12 @@ impl PgStore {
     }
 }
 
-impl_stores!(PgStore, Postgres, job_lock = sql::JOB_LOCK_PG);
+impl_stores!(
+    PgStore,
+    Postgres,
+    job_lock = sql::JOB_LOCK_PG,
+    item_lock = LOCK
+);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -44,8 +49,10 @@ impl OpsStore for PgStore {
     }
 }
 
-/// Connects lazily: the pool opens connections on first use, so a server can start (and
-/// answer `/api/health/ready` with 503) while the database is still coming up.
+/// Connects lazily: the pool opens connections on first use, and a connection lost later
+/// is replaced on the next acquire, so the server recovers by itself when the database
+/// comes back. (`serve` still migrates first, so it only starts once the database answers
+/// within `DB_CONNECTION_TIMEOUT`.)
 pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
     let connect = PgConnectOptions::from_str(url)
         .map_err(|e| {

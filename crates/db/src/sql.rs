@@ -1,6 +1,7 @@
 //! Every statement, written once in the SQL both backends accept: `$n` parameters (SQLite
 //! reads `$1` as parameter 1), `RETURNING`, `CAST`, `COALESCE`, `lower`, `LIKE … ESCAPE`.
-//! A statement is forked only where the dialects truly differ (row locks: [`JOB_LOCK_PG`]).
+//! A statement is forked only where the dialects truly differ: row locks (`FOR UPDATE`,
+//! PostgreSQL only; SQLite's write transactions start with `BEGIN IMMEDIATE` instead).
 
 pub const USER_INSERT: &str = "INSERT INTO users (id, email, password_hash, name, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, email, name, created_at";
@@ -52,6 +53,14 @@ macro_rules! item_sql {
                 ", created_at, updated_at FROM ",
                 $table,
                 " WHERE id = $1 AND user_id = $2"
+            );
+            /// PostgreSQL only: `GET` holding the row for a read-modify-write.
+            pub const LOCK: &str = concat!(
+                "SELECT id, ",
+                $cols,
+                ", created_at, updated_at FROM ",
+                $table,
+                " WHERE id = $1 AND user_id = $2 FOR UPDATE"
             );
             pub const INSERT: &str = concat!(
                 "INSERT INTO ",

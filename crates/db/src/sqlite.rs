@@ -31,7 +31,12 @@ impl SqliteStore {
     }
 }
 
-impl_stores!(SqliteStore, Sqlite, job_lock = sql::JOB_GET);
+impl_stores!(
+    SqliteStore,
+    Sqlite,
+    job_lock = sql::JOB_GET,
+    item_lock = GET
+);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

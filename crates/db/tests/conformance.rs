@@ -37,6 +37,7 @@ conformance!(
     job_patch_is_validated_as_a_whole,
     job_stats_count_per_status,
     timestamps_round_trip_exactly,
+    concurrent_patches_of_one_row_lose_nothing,
 );
 
 const PAGE: Page = Page {
@@ -502,4 +503,36 @@ async fn timestamps_round_trip_exactly(db: TestDb) {
         .unwrap()
         .to_owned();
     assert_eq!(text.len(), "2026-01-01T00:00:00.000000Z".len(), "{text}");
+}
+
+/// Read-modify-write of a PATCH holds the row, so concurrent patches of different fields
+/// all survive (a few rounds, since a lost update needs an unlucky interleaving).
+async fn concurrent_patches_of_one_row_lose_nothing(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    for _ in 0..5 {
+        let edu = serde_json::from_value(json!({"institution": "MIT"})).unwrap();
+        let e = db.education.create(a, edu).await.unwrap();
+        let patches = [
+            json!({"degree": "BSc"}),
+            json!({"field_of_study": "CS"}),
+            json!({"gpa": 3.5}),
+            json!({"start_date": "2015-09-01"}),
+            json!({"end_date": "2019-06-30"}),
+        ];
+        let tasks: Vec<_> = patches
+            .into_iter()
+            .map(|p| {
+                let store = db.education.clone();
+                tokio::spawn(async move { store.update(a, e.id, obj(p)).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let f = db.education.get(a, e.id).await.unwrap().fields;
+        assert_eq!(f.degree.as_deref(), Some("BSc"));
+        assert_eq!(f.field_of_study.as_deref(), Some("CS"));
+        assert_eq!(f.gpa, Some(3.5));
+        assert!(f.start_date.is_some() && f.end_date.is_some(), "{f:?}");
+    }
 }

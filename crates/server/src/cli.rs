@@ -47,27 +47,19 @@ pub struct SeedArgs {
     pub demo: bool,
 }
 
-impl ServeArgs {
-    fn apply(&self, config: &mut Config) {
-        if let Some(host) = &self.host {
-            config.host = host.clone();
-        }
-        if let Some(port) = self.port {
-            config.port = port;
-        }
-    }
-}
-
 /// Parses the environment and flags; a bad value ends the process with its message.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let mut config = Config::from_env()?;
-    if let Some(url) = &cli.database_url {
-        config.set_database_url(url.clone())?;
-    }
-    if let Command::Serve(args) | Command::Config(args) = &cli.command {
-        args.apply(&mut config);
-    }
-    Ok(config)
+    let (host, port) = match &cli.command {
+        Command::Serve(args) | Command::Config(args) => {
+            (args.host.clone(), args.port.map(|p| p.to_string()))
+        }
+        _ => (None, None),
+    };
+    Ok(Config::from_env(&[
+        ("DATABASE_URL", cli.database_url.clone()),
+        ("HOST", host),
+        ("PORT", port),
+    ])?)
 }
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {

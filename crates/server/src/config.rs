@@ -109,10 +109,24 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 }
 
 impl Config {
-    /// The process environment, after loading `.env` if there is one.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        let _ = dotenvy::dotenv();
-        Config::from_lookup(|k| std::env::var(k).ok())
+    /// The process environment, after loading `.env` if there is one, with `overrides`
+    /// (command-line flags, by variable name) on top. Cross-checks (a secret for
+    /// PostgreSQL, the pool size default) see the final values.
+    pub fn from_env(overrides: &[(&str, Option<String>)]) -> Result<Config, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    var: ".env",
+                    problem: format!("cannot be read: {e}"),
+                });
+            }
+        }
+        Config::from_lookup(|k| match overrides.iter().find(|(name, _)| *name == k) {
+            Some((_, Some(v))) => Some(v.clone()),
+            _ => std::env::var(k).ok(),
+        })
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -194,19 +208,6 @@ impl Config {
             request_timeout: v.millis("REQUEST_TIMEOUT_MS", 30_000, 100)?,
             shutdown_timeout: v.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0)?,
         })
-    }
-
-    /// Applies `--database-url` (checked like the variable).
-    pub fn set_database_url(&mut self, url: String) -> Result<(), ConfigError> {
-        let is_postgres = check_database_url(&url)?;
-        if is_postgres && self.jwt_secret.is_none() {
-            return Err(ConfigError {
-                var: "JWT_SECRET",
-                problem: "is required with PostgreSQL".into(),
-            });
-        }
-        self.database_url = url;
-        Ok(())
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -35,7 +35,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorObject {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `not_found`,
-    /// `conflict`, `payload_too_large`, `validation_failed`, `unavailable`, `internal`, …
+    /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
+    /// `unavailable`, `timeout`, `not_ready`, `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,10 +111,10 @@ impl From<DbError> for ApiError {
             DbError::Invalid(errors) => ApiError::invalid(errors),
             DbError::Unavailable(cause) => {
                 let mut e = ApiError::unavailable("the database is unavailable, retry shortly", 1);
-                e.cause = Some(cause.to_string());
+                e.cause = Some(DbError::Unavailable(cause).chain());
                 e
             }
-            other => ApiError::internal(other),
+            other => ApiError::internal(other.chain()),
         }
     }
 }

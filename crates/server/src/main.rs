@@ -12,7 +12,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    flowats_server::telemetry::init(config.log_format);
+    if let Err(e) = flowats_server::telemetry::init(config.log_format) {
+        eprintln!("flowats: configuration error: {e}");
+        return ExitCode::from(2);
+    }
     match cli::run(cli, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

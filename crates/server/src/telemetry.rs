@@ -3,9 +3,14 @@
 use crate::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+/// Installs the global subscriber; a malformed `RUST_LOG` is an error, not a silent default.
+pub fn init(format: LogFormat) -> Result<(), String> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => {
+            EnvFilter::try_new(&v).map_err(|e| format!("RUST_LOG: cannot parse {v:?}: {e}"))?
+        }
+        _ => EnvFilter::new("info,sqlx=warn,tower_http=info"),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -18,4 +23,5 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
+    Ok(())
 }

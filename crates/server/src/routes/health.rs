@@ -27,7 +27,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }
         outcome => {
             let why = match outcome {
-                Ok(Err(e)) => e.to_string(),
+                Ok(Err(e)) => e.chain(),
                 _ => format!("no answer within {READY_TIMEOUT:?}"),
             };
             tracing::warn!(reason = %why, "not ready: database");

@@ -56,7 +56,8 @@ macro_rules! item_routes {
 
             /// Change some fields (JSON merge patch: `null` clears a field).
             #[utoipa::path(patch, path = $id_path, tag = "profile", security(("bearer" = [])),
-                params(("id" = uuid::Uuid, Path)), request_body = Fields,
+                params(("id" = uuid::Uuid, Path)),
+                request_body(content = Object, description = "JSON merge patch: any subset of the fields; `null` clears one"),
                 responses((status = 200, body = Item<Fields>), (status = 404, body = ErrorBody),
                     (status = 422, body = ErrorBody)))]
             pub async fn update(

@@ -97,7 +97,8 @@ pub async fn get_job(
 /// Change some fields (JSON merge patch: `null` clears a field). A new `status` is
 /// recorded in the job's history in the same transaction.
 #[utoipa::path(patch, path = "/api/jobs/{id}", tag = "jobs", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), request_body = JobFields,
+    params(("id" = uuid::Uuid, Path)),
+    request_body(content = Object, description = "JSON merge patch: any subset of the job's fields; `null` clears one"),
     responses((status = 200, body = Job), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn update_job(
