@@ -18,6 +18,18 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Another handle on the same database (for a second app over it); the original must
+    /// outlive it.
+    pub fn share(other: &TestDb) -> TestDb {
+        TestDb {
+            db: other.db.clone(),
+            url: other.url.clone(),
+            _dir: None,
+        }
+    }
+}
+
 impl Deref for TestDb {
     type Target = Database;
     fn deref(&self) -> &Database {

@@ -2,6 +2,7 @@
 //! serves. `main` and the tests start the server through the same code path.
 
 use crate::auth::{self, Passwords, Tokens};
+use crate::cache::Cache;
 use crate::config::Config;
 use anyhow::Context;
 use flowats_db::Database;
@@ -14,6 +15,7 @@ use tokio::net::TcpListener;
 /// What every handler can reach.
 pub struct App {
     pub db: Database,
+    pub cache: Arc<Cache>,
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub config: Config,
@@ -38,7 +40,9 @@ impl AppState {
 
     pub fn new(config: Config, db: Database) -> anyhow::Result<AppState> {
         let secret = auth::load_secret(&config)?;
+        let cache = Cache::start(config.cache.clone()).map_err(anyhow::Error::msg)?;
         Ok(AppState(Arc::new(App {
+            cache,
             tokens: Tokens::new(&secret, config.jwt_ttl),
             passwords: Passwords::default(),
             db,

@@ -3,6 +3,8 @@
 //! Every value is parsed here, once: a malformed one stops the start with a message that
 //! names the variable and what it accepts.
 
+use crate::cache::CacheConfig;
+use crate::cache::local::Policy;
 use flowats_db::DbOptions;
 use flowats_db::store::{redact_url, scheme};
 use std::fmt::Write as _;
@@ -11,6 +13,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/flowats.db";
+/// The policy the hit-rate benchmark found better (docs/PERFORMANCE.md).
+pub const DEFAULT_CACHE_POLICY: Policy = Policy::Lru;
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
@@ -51,6 +55,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    pub cache: CacheConfig,
+    /// Bearer token for `/api/admin/*`; `None` turns those routes off.
+    pub admin_token: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +199,52 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(invalid("LOG_FORMAT", "\"pretty\" or \"json\"", other)),
         };
+        let cache = CacheConfig {
+            enabled: v.parse("CACHE_ENABLED", true, "true or false", |_| true)?,
+            max_bytes: v.parse(
+                "CACHE_MAX_BYTES",
+                104_857_600,
+                "a whole number of bytes, at least 1024",
+                |n| *n >= 1024,
+            )?,
+            max_keys: v.parse(
+                "CACHE_MAX_KEYS",
+                10_000,
+                "a whole number from 1 to 100000000",
+                |n| (1..=100_000_000).contains(n),
+            )?,
+            default_ttl: v.millis("CACHE_DEFAULT_TTL_MS", 300_000, 1)?,
+            policy: match v.raw("CACHE_POLICY").as_deref().map(str::trim) {
+                None => DEFAULT_CACHE_POLICY,
+                Some("lru") => Policy::Lru,
+                Some("tinylfu") => Policy::TinyLfu,
+                Some(other) => {
+                    return Err(invalid("CACHE_POLICY", "\"lru\" or \"tinylfu\"", other));
+                }
+            },
+            cleanup_interval: v.millis("CACHE_CLEANUP_INTERVAL_MS", 300_000, 10)?,
+            redis_url: match v.raw("REDIS_URL") {
+                None => None,
+                Some(url) if matches!(scheme(&url), Some("redis" | "rediss")) => Some(url),
+                Some(url) => {
+                    return Err(invalid("REDIS_URL", "a redis://… URL", &redact_url(&url)));
+                }
+            },
+            redis_timeout: v.millis("REDIS_TIMEOUT_MS", 250, 1)?,
+        };
+        let admin_token = match v.raw("ADMIN_TOKEN") {
+            Some(t) if t.len() >= 16 => Some(Secret::new(t)),
+            Some(_) => {
+                return Err(ConfigError {
+                    var: "ADMIN_TOKEN",
+                    problem: "must be at least 16 characters long".into(),
+                });
+            }
+            None => None,
+        };
         Ok(Config {
+            cache,
+            admin_token,
             host: v.string("HOST", "127.0.0.1"),
             port: v.parse("PORT", 8787, "a port number from 0 to 65535", |_| true)?,
             database_url,
@@ -269,6 +321,35 @@ impl Config {
             ),
             ("REQUEST_TIMEOUT_MS", ms(self.request_timeout).to_string()),
             ("SHUTDOWN_TIMEOUT_MS", ms(self.shutdown_timeout).to_string()),
+            ("CACHE_ENABLED", self.cache.enabled.to_string()),
+            ("CACHE_MAX_BYTES", self.cache.max_bytes.to_string()),
+            ("CACHE_MAX_KEYS", self.cache.max_keys.to_string()),
+            (
+                "CACHE_DEFAULT_TTL_MS",
+                ms(self.cache.default_ttl).to_string(),
+            ),
+            ("CACHE_POLICY", self.cache.policy.name().to_owned()),
+            (
+                "CACHE_CLEANUP_INTERVAL_MS",
+                ms(self.cache.cleanup_interval).to_string(),
+            ),
+            (
+                "REDIS_URL",
+                self.cache
+                    .redis_url
+                    .as_deref()
+                    .map_or("(unset)".into(), redact_url),
+            ),
+            ("REDIS_TIMEOUT_MS", ms(self.cache.redis_timeout).to_string()),
+            (
+                "ADMIN_TOKEN",
+                if self.admin_token.is_some() {
+                    "*** (set)"
+                } else {
+                    "(unset: admin routes off)"
+                }
+                .to_owned(),
+            ),
         ];
         for (k, v) in lines {
             let _ = writeln!(out, "{k}={v}");

@@ -2,6 +2,7 @@
 //! wrong content type, 413 too large, 422 invalid) and the authenticated user (401).
 
 use crate::app::AppState;
+use crate::cache::CacheKeys;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -101,10 +102,18 @@ impl FromRequestParts<AppState> for AuthUser {
             tracing::debug!(error = %e, "token refused");
             ApiError::unauthorized("invalid or expired token")
         })?;
-        // A token outlives its account only until here.
-        if !state.db.users.user_exists(user).await? {
-            return Err(ApiError::unauthorized("invalid or expired token"));
-        }
+        // A token outlives its account only until here. Only "exists" is cached; account
+        // deletion invalidates it.
+        state
+            .cache
+            .get_or_load(CacheKeys::user(user), state.cache.default_ttl(), || async {
+                if state.db.users.user_exists(user).await? {
+                    Ok(Bytes::from_static(b"1"))
+                } else {
+                    Err(ApiError::unauthorized("invalid or expired token"))
+                }
+            })
+            .await?;
         Ok(AuthUser(user))
     }
 }
@@ -124,4 +133,42 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
             .map(PathId)
             .map_err(|_| ApiError::not_found())
     }
+}
+
+/// The operator: `Authorization: Bearer <ADMIN_TOKEN>`. Without `ADMIN_TOKEN` the admin
+/// routes do not exist (404).
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = &state.config.admin_token else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such route",
+            ));
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::unauthorized("admin token required"))
+        }
+    }
+}
+
+/// Compares without an early exit, so the time taken says nothing about the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
 }

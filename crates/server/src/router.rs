@@ -2,7 +2,7 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::routes::{auth, docs, education, employment, health, jobs, profile, skills};
+use crate::routes::{admin, auth, docs, education, employment, health, jobs, profile, skills};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
@@ -98,6 +98,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_events))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(admin::cache_stats))
+        .routes(routes!(admin::cache_flush))
 }
 
 /// No request runs longer than `REQUEST_TIMEOUT_MS`: past it the client gets a 503.

@@ -1,6 +1,7 @@
 //! Accounts: register, login, who am I, delete my account.
 
 use crate::app::AppState;
+use crate::cache::Ns;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Input};
 use axum::Json;
@@ -165,5 +166,6 @@ pub async fn delete_account(
     AuthUser(user): AuthUser,
 ) -> ApiResult<StatusCode> {
     state.db.users.delete_user(user).await?;
+    state.cache.invalidate(user, &Ns::ALL).await;
     Ok(StatusCode::NO_CONTENT)
 }

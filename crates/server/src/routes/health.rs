@@ -17,13 +17,22 @@ pub async fn live() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers, within 2 seconds.
+/// The database answers, within 2 seconds. The cache is reported (`ok`, or `degraded`
+/// when a configured Redis is unreachable) but does not make the instance unready.
 #[utoipa::path(get, path = "/api/health/ready", tag = "ops",
     responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(READY_TIMEOUT, state.db.ops.ping()).await {
         Ok(Ok(())) => {
-            Json(json!({"status": "ready", "checks": {"database": "ok"}})).into_response()
+            // A shared cache that is down degrades the instance but does not make it
+            // unready: it keeps answering from the database.
+            let cache = if state.cache.healthy() {
+                "ok"
+            } else {
+                "degraded"
+            };
+            Json(json!({"status": "ready", "checks": {"database": "ok", "cache": cache}}))
+                .into_response()
         }
         outcome => {
             let why = match outcome {

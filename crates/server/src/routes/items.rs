@@ -5,6 +5,8 @@ macro_rules! item_routes {
     ($module:ident, $store:ident, $fields:ty, $path:literal, $id_path:literal) => {
         pub mod $module {
             use crate::app::AppState;
+            use crate::cache::{CacheKeys, Ns};
+            use crate::routes::{CachedJson, cached};
             use crate::error::{ApiResult, ErrorBody};
             use crate::extract::{AuthUser, Input, PatchBody, PathId};
             use crate::pagination::{ListQuery, PageOf, PageParams};
@@ -14,6 +16,7 @@ macro_rules! item_routes {
             use flowats_db::models::Item;
 
             type Fields = $fields;
+            const KIND: &str = stringify!($module);
 
             /// List, newest first.
             #[utoipa::path(get, path = $path, tag = "profile", security(("bearer" = [])),
@@ -23,10 +26,13 @@ macro_rules! item_routes {
                 State(state): State<AppState>,
                 AuthUser(user): AuthUser,
                 query: ListQuery,
-            ) -> ApiResult<Json<PageOf<Item<Fields>>>> {
+            ) -> ApiResult<CachedJson> {
                 let query = query.allow(&[])?;
-                let page = state.db.$store.list(user, query.to_page()).await?;
-                Ok(Json(PageOf::new(&query, page)))
+                let page = query.to_page();
+                cached(&state, CacheKeys::items(user, KIND, page), || async {
+                    Ok(PageOf::new(&query, state.db.$store.list(user, page).await?))
+                })
+                .await
             }
 
             /// Add one.
@@ -39,6 +45,7 @@ macro_rules! item_routes {
                 Input(fields): Input<Fields>,
             ) -> ApiResult<(StatusCode, Json<Item<Fields>>)> {
                 let item = state.db.$store.create(user, fields).await?;
+                state.cache.invalidate(user, Ns::invalidated_by_profile_change()).await;
                 Ok((StatusCode::CREATED, Json(item)))
             }
 
@@ -50,8 +57,11 @@ macro_rules! item_routes {
                 State(state): State<AppState>,
                 AuthUser(user): AuthUser,
                 PathId(id): PathId,
-            ) -> ApiResult<Json<Item<Fields>>> {
-                Ok(Json(state.db.$store.get(user, id).await?))
+            ) -> ApiResult<CachedJson> {
+                cached(&state, CacheKeys::item(user, KIND, id), || async {
+                    Ok(state.db.$store.get(user, id).await?)
+                })
+                .await
             }
 
             /// Change some fields (JSON merge patch: `null` clears a field).
@@ -66,7 +76,9 @@ macro_rules! item_routes {
                 PathId(id): PathId,
                 PatchBody(patch): PatchBody,
             ) -> ApiResult<Json<Item<Fields>>> {
-                Ok(Json(state.db.$store.update(user, id, patch).await?))
+                let item = state.db.$store.update(user, id, patch).await?;
+                state.cache.invalidate(user, Ns::invalidated_by_profile_change()).await;
+                Ok(Json(item))
             }
 
             #[utoipa::path(delete, path = $id_path, tag = "profile", security(("bearer" = [])),
@@ -78,6 +90,7 @@ macro_rules! item_routes {
                 PathId(id): PathId,
             ) -> ApiResult<StatusCode> {
                 state.db.$store.delete(user, id).await?;
+                state.cache.invalidate(user, Ns::invalidated_by_profile_change()).await;
                 Ok(StatusCode::NO_CONTENT)
             }
         }

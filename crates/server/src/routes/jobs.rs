@@ -1,9 +1,11 @@
 //! Jobs and their pipeline: CRUD, filters, status history, counts per status.
 
 use crate::app::AppState;
+use crate::cache::{CacheKeys, Ns};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Input, PatchBody, PathId};
 use crate::pagination::{ListQuery, PageOf, PageParams};
+use crate::routes::{CachedJson, cached};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -57,15 +59,21 @@ pub async fn list_jobs(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     query: ListQuery,
-) -> ApiResult<Json<PageOf<Job>>> {
+) -> ApiResult<CachedJson> {
     let query = query.allow(&["status", "q"])?;
     let filter = job_filter(&query)?;
-    let page = state
-        .db
-        .jobs
-        .list_jobs(user, filter, query.to_page())
-        .await?;
-    Ok(Json(PageOf::new(&query, page)))
+    let page = query.to_page();
+    cached(
+        &state,
+        CacheKeys::jobs_list(user, &filter, page),
+        || async {
+            Ok(PageOf::new(
+                &query,
+                state.db.jobs.list_jobs(user, filter, page).await?,
+            ))
+        },
+    )
+    .await
 }
 
 /// Track a new job; its status history starts with this status.
@@ -77,10 +85,12 @@ pub async fn create_job(
     AuthUser(user): AuthUser,
     Input(fields): Input<JobFields>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.db.jobs.create_job(user, fields).await?),
-    ))
+    let job = state.db.jobs.create_job(user, fields).await?;
+    state
+        .cache
+        .invalidate(user, Ns::invalidated_by_job_write())
+        .await;
+    Ok((StatusCode::CREATED, Json(job)))
 }
 
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", security(("bearer" = [])),
@@ -90,8 +100,11 @@ pub async fn get_job(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     PathId(id): PathId,
-) -> ApiResult<Json<Job>> {
-    Ok(Json(state.db.jobs.get_job(user, id).await?))
+) -> ApiResult<CachedJson> {
+    cached(&state, CacheKeys::job(user, id), || async {
+        Ok(state.db.jobs.get_job(user, id).await?)
+    })
+    .await
 }
 
 /// Change some fields (JSON merge patch: `null` clears a field). A new `status` is
@@ -107,7 +120,12 @@ pub async fn update_job(
     PathId(id): PathId,
     PatchBody(patch): PatchBody,
 ) -> ApiResult<Json<Job>> {
-    Ok(Json(state.db.jobs.update_job(user, id, patch).await?))
+    let job = state.db.jobs.update_job(user, id, patch).await?;
+    state
+        .cache
+        .invalidate(user, Ns::invalidated_by_job_write())
+        .await;
+    Ok(Json(job))
 }
 
 /// Delete the job and its history.
@@ -120,6 +138,10 @@ pub async fn delete_job(
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     state.db.jobs.delete_job(user, id).await?;
+    state
+        .cache
+        .invalidate(user, Ns::invalidated_by_job_write())
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,10 +154,16 @@ pub async fn list_events(
     AuthUser(user): AuthUser,
     PathId(id): PathId,
     query: ListQuery,
-) -> ApiResult<Json<PageOf<JobEvent>>> {
+) -> ApiResult<CachedJson> {
     let query = query.allow(&[])?;
-    let page = state.db.jobs.list_events(user, id, query.to_page()).await?;
-    Ok(Json(PageOf::new(&query, page)))
+    let page = query.to_page();
+    cached(&state, CacheKeys::job_events(user, id, page), || async {
+        Ok(PageOf::new(
+            &query,
+            state.db.jobs.list_events(user, id, page).await?,
+        ))
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -152,16 +180,19 @@ pub struct JobStats {
 pub async fn job_stats(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> ApiResult<Json<JobStats>> {
-    let mut by_status: BTreeMap<&'static str, i64> =
-        JobStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    for row in state.db.jobs.job_stats(user).await? {
-        if let Some(status) = JobStatus::parse(&row.status) {
-            by_status.insert(status.as_str(), row.count);
+) -> ApiResult<CachedJson> {
+    cached(&state, CacheKeys::job_stats(user), || async {
+        let mut by_status: BTreeMap<&'static str, i64> =
+            JobStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+        for row in state.db.jobs.job_stats(user).await? {
+            if let Some(status) = JobStatus::parse(&row.status) {
+                by_status.insert(status.as_str(), row.count);
+            }
         }
-    }
-    Ok(Json(JobStats {
-        total: by_status.values().sum(),
-        by_status,
-    }))
+        Ok(JobStats {
+            total: by_status.values().sum(),
+            by_status,
+        })
+    })
+    .await
 }

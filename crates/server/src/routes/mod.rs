@@ -1,10 +1,13 @@
 //! HTTP handlers, one module per resource.
 
+pub mod admin;
 pub mod auth;
+mod cached;
 pub mod docs;
 pub mod health;
 mod items;
 pub mod jobs;
 pub mod profile;
 
+pub use cached::{CachedJson, cached};
 pub use items::{education, employment, skills};

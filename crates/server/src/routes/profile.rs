@@ -1,8 +1,10 @@
 //! The user's profile: one per account, created empty at registration.
 
 use crate::app::AppState;
+use crate::cache::{CacheKeys, Ns};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Input};
+use crate::routes::{CachedJson, cached};
 use axum::Json;
 use axum::extract::State;
 use flowats_db::models::{Profile, ProfileFields};
@@ -14,8 +16,11 @@ use flowats_db::models::{Profile, ProfileFields};
 pub async fn get_profile(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> ApiResult<Json<Profile>> {
-    Ok(Json(state.db.profiles.get_profile(user).await?))
+) -> ApiResult<CachedJson> {
+    cached(&state, CacheKeys::profile(user), || async {
+        Ok(state.db.profiles.get_profile(user).await?)
+    })
+    .await
 }
 
 /// Replace the profile's fields (an absent field is cleared).
@@ -27,5 +32,10 @@ pub async fn put_profile(
     AuthUser(user): AuthUser,
     Input(fields): Input<ProfileFields>,
 ) -> ApiResult<Json<Profile>> {
-    Ok(Json(state.db.profiles.put_profile(user, fields).await?))
+    let profile = state.db.profiles.put_profile(user, fields).await?;
+    state
+        .cache
+        .invalidate(user, Ns::invalidated_by_profile_change())
+        .await;
+    Ok(Json(profile))
 }

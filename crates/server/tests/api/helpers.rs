@@ -34,6 +34,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body exactly as sent.
+    pub raw: bytes::Bytes,
 }
 
 impl Resp {
@@ -51,6 +53,14 @@ impl Resp {
             .as_str()
             .expect("message")
             .to_owned()
+    }
+
+    /// The `x-cache` header: `hit-l1`, `hit-l2`, `miss` or `bypass`.
+    pub fn cache(&self) -> &str {
+        self.headers
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     #[track_caller]
@@ -72,7 +82,14 @@ pub struct User {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        let state = AppState::new(config(&db.url), db.db.clone()).expect("state");
+        TestApp::with_config(db, |_| {}).await
+    }
+
+    /// An app whose configuration `configure` adjusts first.
+    pub async fn with_config(db: TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = config(&db.url);
+        configure(&mut config);
+        let state = AppState::new(config, db.db.clone()).expect("state");
         TestApp {
             router: flowats_server::router::router(state.clone()),
             state,
@@ -95,6 +112,7 @@ impl TestApp {
             status,
             headers,
             body,
+            raw: bytes,
         }
     }
 

@@ -5,12 +5,16 @@
 mod helpers;
 
 mod auth;
+mod cache;
 mod errors;
 mod isolation;
 mod jobs;
+mod processes;
 mod profile;
+mod redis_server;
 mod seed;
 mod server;
+mod shared_cache;
 
 /// Runs each listed `async fn(TestApp)` once per backend.
 #[macro_export]

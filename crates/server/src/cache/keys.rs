@@ -1,0 +1,203 @@
+//! Every cache key is built here. A key names its namespace, its user, the generation of
+//! that user's namespace, and what it holds:
+//!
+//! `jobs:{user}:{epoch}.{generation}:list:status=applied&q=&page=1&limit=20`
+//!
+//! Invalidating a user's namespace bumps its generation: O(1), no scan of the keyspace.
+//! Entries of older generations are never read again and age out by TTL or eviction.
+
+use flowats_db::models::{JobFilter, Page};
+use std::fmt::Write as _;
+use uuid::Uuid;
+
+/// A user's namespace: the unit of invalidation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ns {
+    /// The account itself (does it exist?).
+    User,
+    /// The profile document.
+    Profile,
+    /// Skills, education and employment lists and items.
+    Skills,
+    /// Job lists and their totals, single jobs, their events, stats.
+    Jobs,
+    /// AI artifacts.
+    Ai,
+    /// Job analytics (match scores).
+    Analytics,
+}
+
+impl Ns {
+    pub const ALL: [Ns; 6] = [
+        Ns::User,
+        Ns::Profile,
+        Ns::Skills,
+        Ns::Jobs,
+        Ns::Ai,
+        Ns::Analytics,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ns::User => "user",
+            Ns::Profile => "profile",
+            Ns::Skills => "skills",
+            Ns::Jobs => "jobs",
+            Ns::Ai => "ai",
+            Ns::Analytics => "analytics",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Ns> {
+        Ns::ALL.into_iter().find(|n| n.as_str() == s)
+    }
+
+    /// What a write to this part of the data makes stale (SPEC §6's rules).
+    pub fn invalidated_by_profile_change() -> &'static [Ns] {
+        &[Ns::Profile, Ns::Skills, Ns::Analytics]
+    }
+
+    pub fn invalidated_by_job_write() -> &'static [Ns] {
+        &[Ns::Jobs, Ns::Analytics]
+    }
+}
+
+/// A key before its generation is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    pub user: Uuid,
+    pub ns: Ns,
+    prefix: &'static str,
+    rest: String,
+}
+
+impl CacheKey {
+    fn new(user: Uuid, ns: Ns, prefix: &'static str, rest: String) -> Self {
+        CacheKey {
+            user,
+            ns,
+            prefix,
+            rest,
+        }
+    }
+
+    /// The full key at a given flush epoch and namespace generation.
+    pub fn render(&self, epoch: u64, generation: u64) -> String {
+        format!(
+            "{}:{}:{epoch}.{generation}:{}",
+            self.prefix, self.user, self.rest
+        )
+    }
+}
+
+fn page_part(out: &mut String, page: Page) {
+    let _ = write!(out, "o={}&l={}", page.offset, page.limit);
+}
+
+/// The one place keys are made.
+pub struct CacheKeys;
+
+impl CacheKeys {
+    pub fn user(user: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::User, "user", "exists".into())
+    }
+
+    pub fn profile(user: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Profile, "profile", String::new())
+    }
+
+    /// `kind` is `skills`, `education` or `employment`.
+    pub fn items(user: Uuid, kind: &'static str, page: Page) -> CacheKey {
+        let mut rest = format!("{kind}:list:");
+        page_part(&mut rest, page);
+        CacheKey::new(user, Ns::Skills, "skills", rest)
+    }
+
+    pub fn item(user: Uuid, kind: &'static str, id: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Skills, "skills", format!("{kind}:{id}"))
+    }
+
+    pub fn jobs_list(user: Uuid, filter: &JobFilter, page: Page) -> CacheKey {
+        let mut rest = format!(
+            "list:status={}&q={}&",
+            filter.status.map_or("", |s| s.as_str()),
+            filter.q.as_deref().unwrap_or("")
+        );
+        page_part(&mut rest, page);
+        CacheKey::new(user, Ns::Jobs, "jobs", rest)
+    }
+
+    pub fn job_stats(user: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Jobs, "jobs", "stats".into())
+    }
+
+    pub fn job(user: Uuid, id: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Jobs, "job", id.to_string())
+    }
+
+    pub fn job_events(user: Uuid, id: Uuid, page: Page) -> CacheKey {
+        let mut rest = format!("{id}:events:");
+        page_part(&mut rest, page);
+        CacheKey::new(user, Ns::Jobs, "job", rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowats_db::models::JobStatus;
+
+    #[test]
+    fn keys_carry_namespace_user_generation_and_content() {
+        let u = Uuid::nil();
+        let filter = JobFilter {
+            status: Some(JobStatus::Applied),
+            q: Some("rust".into()),
+        };
+        let k = CacheKeys::jobs_list(
+            u,
+            &filter,
+            Page {
+                limit: 20,
+                offset: 40,
+            },
+        );
+        assert_eq!(k.ns, Ns::Jobs);
+        assert_eq!(
+            k.render(1, 7),
+            format!("jobs:{u}:1.7:list:status=applied&q=rust&o=40&l=20")
+        );
+        assert_ne!(
+            CacheKeys::items(
+                u,
+                "skills",
+                Page {
+                    limit: 20,
+                    offset: 0
+                }
+            )
+            .render(0, 0),
+            CacheKeys::items(
+                u,
+                "education",
+                Page {
+                    limit: 20,
+                    offset: 0
+                }
+            )
+            .render(0, 0)
+        );
+        assert_eq!(
+            CacheKeys::job(u, u).ns,
+            Ns::Jobs,
+            "a job is invalidated with its user's jobs"
+        );
+    }
+
+    #[test]
+    fn namespaces_round_trip() {
+        for ns in Ns::ALL {
+            assert_eq!(Ns::parse(ns.as_str()), Some(ns));
+        }
+    }
+}
