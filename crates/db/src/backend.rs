@@ -29,6 +29,32 @@ macro_rules! impl_item_store {
                 })
             }
 
+            fn list_after(
+                &self,
+                user: ::uuid::Uuid,
+                after: $crate::models::Position,
+                limit: i64,
+            ) -> $crate::store::BoxFut<'_, $crate::DbResult<Vec<$crate::models::Item<$fields>>>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::AFTER)
+                        .bind(user)
+                        .bind(after.key)
+                        .bind(after.id)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?)
+                })
+            }
+
+            fn count(&self, user: ::uuid::Uuid) -> $crate::store::BoxFut<'_, $crate::DbResult<i64>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
+                        .bind(user)
+                        .fetch_one(&self.pool)
+                        .await?)
+                })
+            }
+
             fn create(
                 &self,
                 user: ::uuid::Uuid,
@@ -346,12 +372,13 @@ macro_rules! impl_stores {
                     &self,
                     user: Uuid,
                     filter: JobFilter,
+                    sort: JobSort,
                     page: Page,
                 ) -> BoxFut<'_, DbResult<Paged<Job>>> {
                     Box::pin(async move {
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
-                        let items = sqlx::query_as::<$db, Job>(sql::JOB_LIST)
+                        let items = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[0])
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
@@ -359,13 +386,44 @@ macro_rules! impl_stores {
                             .bind(page.offset)
                             .fetch_all(&self.pool)
                             .await?;
-                        let total = sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
+                        let total = self.count_jobs(user, filter).await?;
+                        Ok(Paged { items, total })
+                    })
+                }
+
+                fn list_jobs_after(
+                    &self,
+                    user: Uuid,
+                    filter: JobFilter,
+                    sort: JobSort,
+                    after: Position,
+                    limit: i64,
+                ) -> BoxFut<'_, DbResult<Vec<Job>>> {
+                    Box::pin(async move {
+                        let status = filter.status.map(JobStatus::as_str);
+                        let pattern = filter.q.as_deref().map(sql::like_pattern);
+                        Ok(sqlx::query_as::<$db, Job>(sql::job_pages(sort)[1])
+                            .bind(user)
+                            .bind(status)
+                            .bind(pattern.as_deref())
+                            .bind(after.key)
+                            .bind(after.id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?)
+                    })
+                }
+
+                fn count_jobs(&self, user: Uuid, filter: JobFilter) -> BoxFut<'_, DbResult<i64>> {
+                    Box::pin(async move {
+                        let status = filter.status.map(JobStatus::as_str);
+                        let pattern = filter.q.as_deref().map(sql::like_pattern);
+                        Ok(sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
                             .fetch_one(&self.pool)
-                            .await?;
-                        Ok(Paged { items, total })
+                            .await?)
                     })
                 }
 
@@ -459,6 +517,30 @@ macro_rules! impl_stores {
                             .fetch_one(&self.pool)
                             .await?;
                         Ok(Paged { items, total })
+                    })
+                }
+
+                fn list_events_after(
+                    &self,
+                    user: Uuid,
+                    job: Uuid,
+                    after: Position,
+                    limit: i64,
+                ) -> BoxFut<'_, DbResult<Vec<JobEvent>>> {
+                    Box::pin(async move {
+                        sqlx::query_as::<$db, Job>(sql::JOB_GET)
+                            .bind(job)
+                            .bind(user)
+                            .fetch_one(&self.pool)
+                            .await?;
+                        Ok(sqlx::query_as::<$db, JobEvent>(sql::EVENT_AFTER)
+                            .bind(user)
+                            .bind(job)
+                            .bind(after.key)
+                            .bind(after.id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?)
                     })
                 }
 

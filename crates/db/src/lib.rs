@@ -11,7 +11,7 @@ pub mod error;
 pub mod models;
 pub mod patch;
 pub mod postgres;
-mod sql;
+pub mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod timestamp;

@@ -201,6 +201,77 @@ pub struct JobEvent {
     pub created_at: Timestamp,
 }
 
+/// Orders of the job list, each served by a keyset index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobSort {
+    /// `created_at DESC, id DESC` (the default).
+    #[default]
+    Newest,
+    /// `created_at ASC, id ASC`.
+    Oldest,
+    /// `updated_at DESC, id DESC`.
+    Updated,
+}
+
+impl JobSort {
+    pub const ALL: [JobSort; 3] = [JobSort::Newest, JobSort::Oldest, JobSort::Updated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobSort::Newest => "newest",
+            JobSort::Oldest => "oldest",
+            JobSort::Updated => "updated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The position before the first row of this order.
+    pub fn start(self) -> Position {
+        match self {
+            JobSort::Newest | JobSort::Updated => Position::start_descending(),
+            JobSort::Oldest => Position::start_ascending(),
+        }
+    }
+
+    /// Where `job` stands in this order.
+    pub fn position(self, job: &Job) -> Position {
+        let key = match self {
+            JobSort::Newest | JobSort::Oldest => job.created_at,
+            JobSort::Updated => job.updated_at,
+        };
+        Position { key, id: job.id }
+    }
+}
+
+/// A keyset position: the sort key and the id (the tie-breaker) of the last row seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub key: Timestamp,
+    pub id: Uuid,
+}
+
+impl Position {
+    /// Before every row of a descending order (the first page of a newest-first list).
+    pub fn start_descending() -> Position {
+        Position {
+            key: Timestamp::MAX,
+            id: Uuid::max(),
+        }
+    }
+
+    /// Before every row of an ascending order.
+    pub fn start_ascending() -> Position {
+        Position {
+            key: Timestamp::MIN,
+            id: Uuid::nil(),
+        }
+    }
+}
+
 /// Filters of the job list; `q` matches title, company and notes, case-insensitively.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {

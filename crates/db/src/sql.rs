@@ -46,6 +46,15 @@ macro_rules! item_sql {
                 $table,
                 " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
             );
+            /// Keyset page: `$2`, `$3` the last row's `created_at` and id, `$4` the limit.
+            pub const AFTER: &str = concat!(
+                "SELECT id, ",
+                $cols,
+                ", created_at, updated_at FROM ",
+                $table,
+                " WHERE user_id = $1 AND (created_at, id) < ($2, $3) \
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            );
             pub const COUNT: &str = concat!("SELECT COUNT(*) FROM ", $table, " WHERE user_id = $1");
             pub const GET: &str = concat!(
                 "SELECT id, ",
@@ -144,13 +153,52 @@ pub const JOB_LOCK_PG: &str = concat!(
     job_cols!(),
     " FROM jobs WHERE id = $1 AND user_id = $2 FOR UPDATE"
 );
-pub const JOB_LIST: &str = concat!(
-    "SELECT ",
-    job_cols!(),
-    " FROM jobs",
-    job_filter!(),
-    " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-);
+/// The job list in each order: `[offset page, keyset page]`. Offset: `$4` limit, `$5`
+/// offset. Keyset: `$4`, `$5` the last row's sort key and id, `$6` limit. The row-value
+/// comparison plus the matching `ORDER BY` walks `idx_jobs_created` (newest, oldest) or
+/// `idx_jobs_updated` (updated) from the position, so a deep page costs what the first does.
+macro_rules! job_pages {
+    ($order:literal, $after:literal) => {
+        [
+            concat!(
+                "SELECT ",
+                job_cols!(),
+                " FROM jobs",
+                job_filter!(),
+                " ORDER BY ",
+                $order,
+                " LIMIT $4 OFFSET $5"
+            ),
+            concat!(
+                "SELECT ",
+                job_cols!(),
+                " FROM jobs",
+                job_filter!(),
+                " AND ",
+                $after,
+                " ORDER BY ",
+                $order,
+                " LIMIT $6"
+            ),
+        ]
+    };
+}
+
+pub const JOB_PAGES_NEWEST: [&str; 2] =
+    job_pages!("created_at DESC, id DESC", "(created_at, id) < ($4, $5)");
+pub const JOB_PAGES_OLDEST: [&str; 2] =
+    job_pages!("created_at ASC, id ASC", "(created_at, id) > ($4, $5)");
+pub const JOB_PAGES_UPDATED: [&str; 2] =
+    job_pages!("updated_at DESC, id DESC", "(updated_at, id) < ($4, $5)");
+
+pub fn job_pages(sort: crate::models::JobSort) -> [&'static str; 2] {
+    use crate::models::JobSort;
+    match sort {
+        JobSort::Newest => JOB_PAGES_NEWEST,
+        JobSort::Oldest => JOB_PAGES_OLDEST,
+        JobSort::Updated => JOB_PAGES_UPDATED,
+    }
+}
 pub const JOB_COUNT: &str = concat!("SELECT COUNT(*) FROM jobs", job_filter!());
 pub const JOB_UPDATE: &str = concat!(
     "UPDATE jobs SET updated_at = $3, title = $4, company = $5, location = $6, url = $7, \
@@ -167,6 +215,9 @@ pub const EVENT_INSERT: &str = "INSERT INTO job_events (id, user_id, job_id, fro
      VALUES ($1, $2, $3, $4, $5, $6)";
 pub const EVENT_LIST: &str = "SELECT id, job_id, from_status, to_status, created_at FROM job_events \
      WHERE user_id = $1 AND job_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+pub const EVENT_AFTER: &str = "SELECT id, job_id, from_status, to_status, created_at FROM job_events \
+     WHERE user_id = $1 AND job_id = $2 AND (created_at, id) < ($3, $4) \
+     ORDER BY created_at DESC, id DESC LIMIT $5";
 pub const EVENT_COUNT: &str = "SELECT COUNT(*) FROM job_events WHERE user_id = $1 AND job_id = $2";
 
 pub const PING: &str = "SELECT 1";

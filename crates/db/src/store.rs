@@ -40,6 +40,14 @@ pub trait ProfileStore: Send + Sync {
 /// write bumps the owner's profile version in the same transaction.
 pub trait ItemStore<F>: Send + Sync {
     fn list(&self, user: Uuid, page: Page) -> BoxFut<'_, DbResult<Paged<Item<F>>>>;
+    /// Up to `limit` items after `after`, newest first (a keyset page).
+    fn list_after(
+        &self,
+        user: Uuid,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<Item<F>>>>;
+    fn count(&self, user: Uuid) -> BoxFut<'_, DbResult<i64>>;
     fn create(&self, user: Uuid, fields: F) -> BoxFut<'_, DbResult<Item<F>>>;
     fn get(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Item<F>>>;
     /// Applies a JSON merge patch to the stored fields (see [`crate::patch`]).
@@ -60,8 +68,19 @@ pub trait JobStore: Send + Sync {
         &self,
         user: Uuid,
         filter: JobFilter,
+        sort: JobSort,
         page: Page,
     ) -> BoxFut<'_, DbResult<Paged<Job>>>;
+    /// Up to `limit` jobs after `after` in `sort` order (a keyset page).
+    fn list_jobs_after(
+        &self,
+        user: Uuid,
+        filter: JobFilter,
+        sort: JobSort,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<Job>>>;
+    fn count_jobs(&self, user: Uuid, filter: JobFilter) -> BoxFut<'_, DbResult<i64>>;
     /// Applies a JSON merge patch; a status change appends an event in the same transaction.
     fn update_job(
         &self,
@@ -76,6 +95,14 @@ pub trait JobStore: Send + Sync {
         job: Uuid,
         page: Page,
     ) -> BoxFut<'_, DbResult<Paged<JobEvent>>>;
+    /// Up to `limit` events after `after`, newest first; `NotFound` if the job is not the user's.
+    fn list_events_after(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<JobEvent>>>;
     /// Number of the user's jobs in each status that has any.
     fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>>;
 }

@@ -23,6 +23,11 @@ const FIXED: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 impl Timestamp {
+    /// Later than any timestamp the server writes (keyset sentinels).
+    pub const MAX: Timestamp = Timestamp(time::macros::datetime!(9999-12-31 23:59:59.999999 UTC));
+    /// Earlier than any timestamp the server writes.
+    pub const MIN: Timestamp = Timestamp(time::macros::datetime!(0001-01-01 00:00:00 UTC));
+
     pub fn now() -> Self {
         Self::from(OffsetDateTime::now_utc())
     }

@@ -3,6 +3,7 @@
 //! fresh, migrated database.
 
 use flowats_db::models::*;
+use flowats_db::models::{JobSort, Position};
 use flowats_db::testing::TestDb;
 use flowats_db::{DbError, Timestamp};
 use serde_json::{Map, Value, json};
@@ -38,6 +39,8 @@ conformance!(
     job_stats_count_per_status,
     timestamps_round_trip_exactly,
     concurrent_patches_of_one_row_lose_nothing,
+    keyset_walks_match_one_unpaginated_query,
+    keyset_walk_under_concurrent_inserts_and_deletes,
 );
 
 const PAGE: Page = Page {
@@ -119,7 +122,7 @@ async fn deleting_a_user_removes_every_row_of_theirs(db: TestDb) {
     let empty = |n: i64| assert_eq!(n, 0);
     empty(
         db.jobs
-            .list_jobs(a, JobFilter::default(), PAGE)
+            .list_jobs(a, JobFilter::default(), JobSort::Newest, PAGE)
             .await
             .unwrap()
             .total,
@@ -130,7 +133,7 @@ async fn deleting_a_user_removes_every_row_of_theirs(db: TestDb) {
     // The other user keeps everything.
     let bj = db
         .jobs
-        .list_jobs(b, JobFilter::default(), PAGE)
+        .list_jobs(b, JobFilter::default(), JobSort::Newest, PAGE)
         .await
         .unwrap();
     assert_eq!(bj.total, 1);
@@ -354,6 +357,7 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
         .list_jobs(
             a,
             JobFilter::default(),
+            JobSort::Newest,
             Page {
                 limit: 10,
                 offset: 0,
@@ -369,6 +373,7 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
         .list_jobs(
             a,
             JobFilter::default(),
+            JobSort::Newest,
             Page {
                 limit: 10,
                 offset: 20,
@@ -383,7 +388,11 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
         status: Some(JobStatus::Applied),
         q: None,
     };
-    let r = db.jobs.list_jobs(a, applied, PAGE).await.unwrap();
+    let r = db
+        .jobs
+        .list_jobs(a, applied, JobSort::Newest, PAGE)
+        .await
+        .unwrap();
     assert_eq!((r.total, r.items.len()), (5, 5));
     assert!(
         r.items
@@ -396,21 +405,33 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
         q: Some(s.into()),
     };
     assert_eq!(
-        db.jobs.list_jobs(a, q("GLOBEX"), PAGE).await.unwrap().total,
+        db.jobs
+            .list_jobs(a, q("GLOBEX"), JobSort::Newest, PAGE)
+            .await
+            .unwrap()
+            .total,
         12
     );
     assert_eq!(
-        db.jobs.list_jobs(a, q("100%"), PAGE).await.unwrap().total,
+        db.jobs
+            .list_jobs(a, q("100%"), JobSort::Newest, PAGE)
+            .await
+            .unwrap()
+            .total,
         1
     );
     assert_eq!(
-        db.jobs.list_jobs(a, q("er_"), PAGE).await.unwrap().total,
+        db.jobs
+            .list_jobs(a, q("er_"), JobSort::Newest, PAGE)
+            .await
+            .unwrap()
+            .total,
         0,
         "_ is literal"
     );
     assert_eq!(
         db.jobs
-            .list_jobs(a, q("remote_"), PAGE)
+            .list_jobs(a, q("remote_"), JobSort::Newest, PAGE)
             .await
             .unwrap()
             .total,
@@ -420,7 +441,14 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
         status: Some(JobStatus::Applied),
         q: Some("acme".into()),
     };
-    assert_eq!(db.jobs.list_jobs(a, both, PAGE).await.unwrap().total, 3);
+    assert_eq!(
+        db.jobs
+            .list_jobs(a, both, JobSort::Newest, PAGE)
+            .await
+            .unwrap()
+            .total,
+        3
+    );
 }
 
 async fn job_patch_is_validated_as_a_whole(db: TestDb) {
@@ -534,5 +562,268 @@ async fn concurrent_patches_of_one_row_lose_nothing(db: TestDb) {
         assert_eq!(f.field_of_study.as_deref(), Some("CS"));
         assert_eq!(f.gpa, Some(3.5));
         assert!(f.start_date.is_some() && f.end_date.is_some(), "{f:?}");
+    }
+}
+
+/// Every row of `sort`, page by page through `list_jobs_after`.
+async fn walk(db: &TestDb, user: Uuid, filter: &JobFilter, sort: JobSort, limit: i64) -> Vec<Uuid> {
+    let mut seen = Vec::new();
+    let mut page = db
+        .jobs
+        .list_jobs(user, filter.clone(), sort, Page { limit, offset: 0 })
+        .await
+        .unwrap()
+        .items;
+    while !page.is_empty() {
+        seen.extend(page.iter().map(|j| j.id));
+        let after = sort.position(page.last().unwrap());
+        page = db
+            .jobs
+            .list_jobs_after(user, filter.clone(), sort, after, limit)
+            .await
+            .unwrap();
+    }
+    seen
+}
+
+async fn keyset_walks_match_one_unpaginated_query(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..1_000 {
+        let mut f = job(&format!("J{i}"), if i % 3 == 0 { "Acme" } else { "Globex" });
+        if i % 4 == 0 {
+            f.status = JobStatus::Applied;
+        }
+        ids.push(db.jobs.create_job(a, f).await.unwrap().id);
+        if i % 10 == 0 {
+            db.jobs.create_job(b, job("other", "Acme")).await.unwrap();
+        }
+    }
+    // Touch every seventh job so "recently updated" differs from "newest".
+    for id in ids.iter().step_by(7) {
+        db.jobs
+            .update_job(a, *id, obj(json!({"notes": "touched"})))
+            .await
+            .unwrap();
+    }
+    let filters = [
+        JobFilter::default(),
+        JobFilter {
+            status: Some(JobStatus::Applied),
+            q: None,
+        },
+        JobFilter {
+            status: None,
+            q: Some("acme".into()),
+        },
+    ];
+    for filter in &filters {
+        for sort in JobSort::ALL {
+            let all = db
+                .jobs
+                .list_jobs(
+                    a,
+                    filter.clone(),
+                    sort,
+                    Page {
+                        limit: 100_000,
+                        offset: 0,
+                    },
+                )
+                .await
+                .unwrap();
+            let expected: Vec<Uuid> = all.items.iter().map(|j| j.id).collect();
+            assert_eq!(expected.len() as i64, all.total);
+            assert_eq!(
+                walk(&db, a, filter, sort, 37).await,
+                expected,
+                "keyset {sort:?} {filter:?}"
+            );
+            let mut by_offset = Vec::new();
+            for n in 0.. {
+                let page = db
+                    .jobs
+                    .list_jobs(
+                        a,
+                        filter.clone(),
+                        sort,
+                        Page {
+                            limit: 37,
+                            offset: n * 37,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                if page.items.is_empty() {
+                    break;
+                }
+                by_offset.extend(page.items.iter().map(|j| j.id));
+            }
+            assert_eq!(by_offset, expected, "offset {sort:?} {filter:?}");
+        }
+    }
+    let newest = walk(&db, a, &JobFilter::default(), JobSort::Newest, 50).await;
+    assert_eq!(newest, ids.iter().rev().copied().collect::<Vec<_>>());
+    let oldest = walk(&db, a, &JobFilter::default(), JobSort::Oldest, 50).await;
+    assert_eq!(oldest, ids);
+    let updated = walk(&db, a, &JobFilter::default(), JobSort::Updated, 50).await;
+    assert_eq!(
+        updated[0],
+        *ids.iter().step_by(7).next_back().unwrap(),
+        "last touched first"
+    );
+    assert_eq!(
+        db.jobs.count_jobs(a, JobFilter::default()).await.unwrap(),
+        1_000
+    );
+
+    // Items and events walk the same way.
+    for i in 0..25 {
+        db.skills.create(a, skill(&format!("S{i}"))).await.unwrap();
+    }
+    let all: Vec<Uuid> = db
+        .skills
+        .list(a, PAGE)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let mut walked = Vec::new();
+    let mut page = db
+        .skills
+        .list(
+            a,
+            Page {
+                limit: 4,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    while let Some(last) = page.last() {
+        walked.extend(page.iter().map(|s| s.id));
+        let after = Position {
+            key: last.created_at,
+            id: last.id,
+        };
+        page = db.skills.list_after(a, after, 4).await.unwrap();
+    }
+    assert_eq!(walked, all);
+    assert_eq!(db.skills.count(a).await.unwrap(), 25);
+    let events = db.jobs.list_events(a, ids[0], PAGE).await.unwrap().items;
+    let after = Position {
+        key: events[0].created_at,
+        id: events[0].id,
+    };
+    let rest = db
+        .jobs
+        .list_events_after(a, ids[0], after, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.id).collect::<Vec<_>>(),
+        events[1..].iter().map(|e| e.id).collect::<Vec<_>>()
+    );
+    assert!(matches!(
+        db.jobs.list_events_after(b, ids[0], after, 10).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+/// Walking the cursor pages while other tasks insert and delete jobs never returns a row
+/// twice and never skips a row that existed for the whole walk.
+async fn keyset_walk_under_concurrent_inserts_and_deletes(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let mut stable = Vec::new();
+    let mut doomed = Vec::new();
+    for i in 0..300 {
+        let id = db
+            .jobs
+            .create_job(a, job(&format!("J{i}"), "Acme"))
+            .await
+            .unwrap()
+            .id;
+        if i % 3 == 0 {
+            doomed.push(id)
+        } else {
+            stable.push(id)
+        }
+    }
+    let writer = {
+        let jobs = db.jobs.clone();
+        tokio::spawn(async move {
+            for (i, id) in doomed.into_iter().enumerate() {
+                jobs.delete_job(a, id).await.unwrap();
+                let f: JobFields =
+                    serde_json::from_value(json!({"title": format!("new {i}"), "company": "X"}))
+                        .unwrap();
+                jobs.create_job(a, f).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for sort in [JobSort::Newest, JobSort::Oldest] {
+        let seen = walk(&db, a, &JobFilter::default(), sort, 7).await;
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort:?}: a row came twice");
+        for id in &stable {
+            assert!(
+                unique.contains(id),
+                "{sort:?}: skipped a row that existed throughout"
+            );
+        }
+    }
+    writer.await.unwrap();
+}
+
+/// On PostgreSQL, every keyset page is an index scan that starts at the position (an
+/// `Index Cond` on the row comparison) and needs no sort: dropping or changing the index
+/// fails this test.
+#[tokio::test]
+async fn postgres_keyset_pages_are_index_scans_without_a_sort() {
+    use sqlx::{Connection, Executor};
+    let Some(db) = flowats_db::testing::postgres().await else {
+        return;
+    };
+    let a = user(&db, "a@example.com").await;
+    for i in 0..400 {
+        db.jobs
+            .create_job(a, job(&format!("J{i}"), "Acme"))
+            .await
+            .unwrap();
+    }
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    conn.execute("ANALYZE jobs").await.unwrap();
+    for (sort, index) in [
+        (JobSort::Newest, "idx_jobs_created"),
+        (JobSort::Oldest, "idx_jobs_created"),
+        (JobSort::Updated, "idx_jobs_updated"),
+    ] {
+        let sql = format!("EXPLAIN {}", flowats_db::sql::job_pages(sort)[1]);
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(Timestamp::now())
+            .bind(Uuid::max())
+            .bind(21_i64)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(&format!("Index Scan using {index}"))
+                || plan.contains(&format!("Index Scan Backward using {index}")),
+            "{sort:?}:\n{plan}"
+        );
+        assert!(!plan.contains("Sort"), "{sort:?} sorts:\n{plan}");
+        assert!(
+            plan.contains("Index Cond") && plan.contains("ROW("),
+            "{sort:?}: the position is not an index condition:\n{plan}"
+        );
     }
 }

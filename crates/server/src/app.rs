@@ -4,6 +4,7 @@
 use crate::auth::{self, Passwords, Tokens};
 use crate::cache::Cache;
 use crate::config::Config;
+use crate::cursor::Cursors;
 use anyhow::Context;
 use flowats_db::Database;
 use std::future::Future;
@@ -17,6 +18,7 @@ pub struct App {
     pub db: Database,
     pub cache: Arc<Cache>,
     pub tokens: Tokens,
+    pub cursors: Cursors,
     pub passwords: Passwords,
     pub config: Config,
 }
@@ -44,6 +46,7 @@ impl AppState {
         Ok(AppState(Arc::new(App {
             cache,
             tokens: Tokens::new(&secret, config.jwt_ttl),
+            cursors: Cursors::new(&secret),
             passwords: Passwords::default(),
             db,
             config,

@@ -1,47 +1,119 @@
-//! Offset pagination for every list (SPEC §5): `?page=&limit=`, defaults 1 and 20, limit
-//! 1–100, and the seed's response shape. Every query parameter is checked: a value out of
-//! range, a malformed one, or a parameter the endpoint does not know is a 400 naming it.
-//! Cursor mode (`cursor=`) arrives with the pagination issue; until then it is refused.
+//! Pagination for every list (SPEC §5), in two modes:
+//!
+//! - offset: `?page=&limit=` (defaults 1 and 20, limit 1–100), with `totalItems` and
+//!   `totalPages`;
+//! - cursor: `?cursor=&limit=` (an empty `cursor=` asks for the first page), a keyset query
+//!   whose cost does not grow with depth; totals only with `includeTotal=true`.
+//!
+//! Both modes in one request, a value out of range or malformed, a cursor that does not
+//! decode or was altered, or a parameter the endpoint does not know: 400, naming it.
 
-use crate::error::ApiError;
+use crate::cursor::Cursors;
+use crate::error::{ApiError, ApiResult};
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use flowats_db::models::{Page, Paged};
+use flowats_db::models::{Page, Paged, Position};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
-/// Pages past this would only scan; ask for a filter (or, soon, a cursor) instead.
+/// Offset pages past this only scan; a cursor reaches them at constant cost.
 pub const MAX_PAGE: i64 = 100_000;
 
-/// The query string of a list request, parsed into paging plus the endpoint's filters.
+/// The query string of a list request: paging plus the endpoint's own parameters.
 pub struct ListQuery {
-    pub page: i64,
+    page: Option<i64>,
+    cursor: Option<String>,
     pub limit: i64,
+    include_total: bool,
     params: HashMap<String, String>,
+}
+
+/// What to fetch, once the endpoint has checked its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Window {
+    Offset {
+        page: i64,
+        limit: i64,
+    },
+    Cursor {
+        after: Option<Position>,
+        limit: i64,
+        include_total: bool,
+    },
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documents the parameters; parsing is done by ListQuery
 pub struct PageParams {
-    /// Page number, from 1 (default 1).
+    /// Offset mode: page number, from 1 (default 1).
     page: Option<i64>,
+    /// Cursor mode: `nextCursor` of the previous page; empty for the first page.
+    cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
     limit: Option<i64>,
+    /// Cursor mode: also count the items (`totalItems`).
+    #[param(rename = "includeTotal")]
+    include_total: Option<bool>,
+}
+
+fn param_error(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(message).with_details(serde_json::json!({"parameter": name}))
+}
+
+fn number(raw: Option<String>, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(param_error(
+                name,
+                format!("`{name}` must be a whole number from {min} to {max}, got {v:?}"),
+            )),
+        },
+    }
 }
 
 impl ListQuery {
-    pub fn to_page(&self) -> Page {
-        Page {
-            limit: self.limit,
-            offset: (self.page - 1) * self.limit,
+    fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
+        let page = number(params.remove("page"), "page", 1, MAX_PAGE)?;
+        let limit = number(params.remove("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+        let cursor = params.remove("cursor");
+        let include_total = match params.remove("includeTotal").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(param_error(
+                    "includeTotal",
+                    format!("`includeTotal` must be true or false, got {v:?}"),
+                ));
+            }
+        };
+        if page.is_some() && cursor.is_some() {
+            return Err(param_error(
+                "cursor",
+                "use either `page` (offset mode) or `cursor` (cursor mode), not both",
+            ));
         }
+        if include_total && cursor.is_none() {
+            return Err(param_error(
+                "includeTotal",
+                "`includeTotal` applies to cursor mode; offset mode always has totals",
+            ));
+        }
+        Ok(ListQuery {
+            page,
+            cursor,
+            limit,
+            include_total,
+            params,
+        })
     }
 
-    /// A filter parameter, if given (an empty value counts as absent).
+    /// An endpoint parameter, if given (an empty value counts as absent).
     pub fn filter(&self, name: &str) -> Option<&str> {
         self.params
             .get(name)
@@ -49,59 +121,64 @@ impl ListQuery {
             .filter(|v| !v.is_empty())
     }
 
-    /// Checks that only `page`, `limit` and `filters` were sent.
+    /// Checks that only the paging parameters and `filters` were sent.
     pub fn allow(self, filters: &[&str]) -> Result<Self, ApiError> {
         for key in self.params.keys() {
             if !filters.contains(&key.as_str()) {
-                let mut known = vec!["page", "limit"];
+                let mut known = vec!["page", "cursor", "limit", "includeTotal"];
                 known.extend_from_slice(filters);
-                return Err(ApiError::bad_request(format!(
-                    "unknown query parameter `{key}`; this endpoint accepts {}",
-                    known.join(", ")
-                ))
-                .with_details(serde_json::json!({"parameter": key})));
+                return Err(param_error(
+                    key,
+                    format!(
+                        "unknown query parameter `{key}`; this endpoint accepts {}",
+                        known.join(", ")
+                    ),
+                ));
             }
         }
         Ok(self)
     }
 
-    fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
-        if params.contains_key("cursor") {
-            return Err(param_error(
-                "cursor",
-                "cursor pagination is not available yet; use page and limit",
-            ));
+    /// The window to fetch; `sort` is the list's order as a cursor records it.
+    pub fn window(&self, cursors: &Cursors, sort: u8) -> Result<Window, ApiError> {
+        match &self.cursor {
+            None => Ok(Window::Offset {
+                page: self.page.unwrap_or(1),
+                limit: self.limit,
+            }),
+            Some(c) if c.is_empty() => Ok(Window::Cursor {
+                after: None,
+                limit: self.limit,
+                include_total: self.include_total,
+            }),
+            Some(c) => {
+                let after = cursors
+                    .decode(c, sort)
+                    .map_err(|e| param_error("cursor", e.message()))?;
+                Ok(Window::Cursor {
+                    after: Some(after),
+                    limit: self.limit,
+                    include_total: self.include_total,
+                })
+            }
         }
-        let page = number(params.remove("page"), "page", 1, MAX_PAGE, 1)?;
-        let limit = number(params.remove("limit"), "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
-        Ok(ListQuery {
-            page,
-            limit,
-            params,
-        })
     }
 }
 
-fn param_error(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(message).with_details(serde_json::json!({"parameter": name}))
-}
-
-fn number(
-    raw: Option<String>,
-    name: &str,
-    min: i64,
-    max: i64,
-    default: i64,
-) -> Result<i64, ApiError> {
-    match raw {
-        None => Ok(default),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(param_error(
-                name,
-                format!("`{name}` must be a whole number from {min} to {max}, got {v:?}"),
-            )),
-        },
+impl Window {
+    /// How this window appears in a cache key.
+    pub fn cache_part(&self) -> String {
+        match self {
+            Window::Offset { page, limit } => format!("p={page}&l={limit}"),
+            Window::Cursor {
+                after,
+                limit,
+                include_total,
+            } => {
+                let after = after.map_or("start".to_owned(), |p| format!("{}.{}", p.key, p.id));
+                format!("a={after}&l={limit}&t={}", u8::from(*include_total))
+            }
+        }
     }
 }
 
@@ -123,30 +200,105 @@ pub struct PageOf<T> {
     pub pagination: Pagination,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
-    pub page: i64,
+    /// Offset mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
     pub limit: i64,
-    pub total_items: i64,
-    pub total_pages: i64,
+    /// Offset mode, or cursor mode with `includeTotal=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_items: Option<i64>,
+    /// Offset mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_pages: Option<i64>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
-impl<T> PageOf<T> {
-    pub fn new(query: &ListQuery, paged: Paged<T>) -> Self {
-        let total_pages = (paged.total + query.limit - 1) / query.limit;
-        PageOf {
-            data: paged.items,
-            pagination: Pagination {
-                page: query.page,
-                limit: query.limit,
-                total_items: paged.total,
-                total_pages,
-                has_next_page: query.page < total_pages,
-                has_previous_page: query.page > 1,
-            },
+/// How one list is read: its offset query, its keyset query, its count, and where a row
+/// stands in its order. [`page_of`] turns a [`Window`] into a page with these.
+pub struct ListSource<'a, T, FO, FK, FC, FP> {
+    pub cursors: &'a Cursors,
+    /// The list's order as its cursors record it.
+    pub sort: u8,
+    /// Where the first keyset page starts.
+    pub start: Position,
+    pub position: FP,
+    pub offset: FO,
+    pub keyset: FK,
+    pub count: FC,
+    pub _rows: std::marker::PhantomData<T>,
+}
+
+pub async fn page_of<T, FO, FK, FC, FP>(
+    window: &Window,
+    source: ListSource<'_, T, FO, FK, FC, FP>,
+) -> ApiResult<PageOf<T>>
+where
+    FO: AsyncFnOnce(Page) -> ApiResult<Paged<T>>,
+    FK: AsyncFnOnce(Position, i64) -> ApiResult<Vec<T>>,
+    FC: AsyncFnOnce() -> ApiResult<i64>,
+    FP: Fn(&T) -> Position,
+{
+    let next = |items: &[T], more: bool| {
+        items
+            .last()
+            .filter(|_| more)
+            .map(|last| source.cursors.encode(source.sort, (source.position)(last)))
+    };
+    match *window {
+        Window::Offset { page, limit } => {
+            let paged = (source.offset)(Page {
+                limit,
+                offset: (page - 1) * limit,
+            })
+            .await?;
+            let total_pages = (paged.total + limit - 1) / limit;
+            let has_next_page = page < total_pages;
+            let next_cursor = next(&paged.items, has_next_page);
+            Ok(PageOf {
+                pagination: Pagination {
+                    page: Some(page),
+                    limit,
+                    total_items: Some(paged.total),
+                    total_pages: Some(total_pages),
+                    has_next_page,
+                    has_previous_page: page > 1,
+                    next_cursor,
+                },
+                data: paged.items,
+            })
+        }
+        Window::Cursor {
+            after,
+            limit,
+            include_total,
+        } => {
+            let mut items = (source.keyset)(after.unwrap_or(source.start), limit + 1).await?;
+            let has_next_page = items.len() as i64 > limit;
+            items.truncate(limit as usize);
+            let next_cursor = next(&items, has_next_page);
+            let total_items = if include_total {
+                Some((source.count)().await?)
+            } else {
+                None
+            };
+            Ok(PageOf {
+                pagination: Pagination {
+                    page: None,
+                    limit,
+                    total_items,
+                    total_pages: None,
+                    has_next_page,
+                    has_previous_page: after.is_some(),
+                    next_cursor,
+                },
+                data: items,
+            })
         }
     }
 }
@@ -154,6 +306,7 @@ impl<T> PageOf<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Secret;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<ListQuery, ApiError> {
         ListQuery::parse(
@@ -164,29 +317,87 @@ mod tests {
         )
     }
 
+    fn cursors() -> Cursors {
+        Cursors::new(&Secret::new("k".repeat(32)))
+    }
+
     #[test]
-    fn defaults_and_bounds() {
-        let q = parse(&[]).unwrap();
-        assert_eq!((q.page, q.limit), (1, 20));
+    fn defaults_and_modes() {
+        let c = cursors();
+        let w = parse(&[]).unwrap().window(&c, 0).unwrap();
+        assert_eq!(w, Window::Offset { page: 1, limit: 20 });
+        let w = parse(&[("page", "3"), ("limit", "10")])
+            .unwrap()
+            .window(&c, 0)
+            .unwrap();
+        assert_eq!(w, Window::Offset { page: 3, limit: 10 });
+        let w = parse(&[("cursor", ""), ("includeTotal", "true")])
+            .unwrap()
+            .window(&c, 0)
+            .unwrap();
         assert_eq!(
-            parse(&[("page", "3"), ("limit", "10")]).unwrap().to_page(),
-            Page {
-                limit: 10,
-                offset: 20
+            w,
+            Window::Cursor {
+                after: None,
+                limit: 20,
+                include_total: true
             }
         );
-        for (k, v) in [
-            ("limit", "0"),
-            ("limit", "101"),
-            ("limit", "-1"),
-            ("page", "0"),
-            ("page", "x"),
-            ("page", "1.5"),
-        ] {
-            let e = parse(&[(k, v)]).err().unwrap();
-            assert_eq!(e.status, 400);
-            assert!(e.message.contains(k), "{}", e.message);
+        let p = Position {
+            key: flowats_db::Timestamp::now(),
+            id: uuid::Uuid::now_v7(),
+        };
+        let token = c.encode(0, p);
+        let w = parse(&[("cursor", &token)]).unwrap().window(&c, 0).unwrap();
+        assert_eq!(
+            w,
+            Window::Cursor {
+                after: Some(p),
+                limit: 20,
+                include_total: false
+            }
+        );
+    }
+
+    #[test]
+    fn every_malformed_input_is_a_400_naming_the_parameter() {
+        let c = cursors();
+        let token = c.encode(0, Position::start_descending());
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("limit", "0")], "limit"),
+            (&[("limit", "101")], "limit"),
+            (&[("limit", "-1")], "limit"),
+            (&[("limit", "ten")], "limit"),
+            (&[("limit", "")], "limit"),
+            (&[("limit", "1e2")], "limit"),
+            (&[("page", "0")], "page"),
+            (&[("page", "-3")], "page"),
+            (&[("page", "1.5")], "page"),
+            (&[("page", "100001")], "page"),
+            (&[("page", "99999999999999999999")], "page"),
+            (&[("page", "2"), ("cursor", "")], "cursor"),
+            (&[("includeTotal", "yes"), ("cursor", "")], "includeTotal"),
+            (&[("includeTotal", "true")], "includeTotal"),
+            (&[("cursor", "garbage")], "cursor"),
+            (&[("cursor", &token[..token.len() - 1])], "cursor"),
+        ];
+        for (pairs, name) in cases {
+            let e = parse(pairs).and_then(|q| q.window(&c, 0).map(|_| ())).err();
+            let e = e.unwrap_or_else(|| panic!("{pairs:?} accepted"));
+            assert_eq!(e.status, 400, "{pairs:?}");
+            assert_eq!(
+                e.details.as_ref().unwrap()["parameter"],
+                *name,
+                "{pairs:?}: {}",
+                e.message
+            );
         }
+        // A cursor of another order of the same list.
+        let e = parse(&[("cursor", &token)])
+            .unwrap()
+            .window(&c, 1)
+            .unwrap_err();
+        assert!(e.message.contains("sort"), "{}", e.message);
     }
 
     #[test]
@@ -197,40 +408,116 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("stauts"));
-        assert!(parse(&[("cursor", "")]).is_err());
     }
 
-    #[test]
-    fn page_arithmetic() {
-        let q = parse(&[("page", "2"), ("limit", "20")]).unwrap();
-        let p = PageOf::new(
-            &q,
-            Paged {
-                items: vec![1; 20],
-                total: 156,
+    #[allow(clippy::type_complexity)]
+    fn source<'a>(
+        c: &'a Cursors,
+        rows: Vec<i64>,
+    ) -> ListSource<
+        'a,
+        i64,
+        impl AsyncFnOnce(Page) -> ApiResult<Paged<i64>>,
+        impl AsyncFnOnce(Position, i64) -> ApiResult<Vec<i64>>,
+        impl AsyncFnOnce() -> ApiResult<i64>,
+        impl Fn(&i64) -> Position,
+    > {
+        let total = rows.len() as i64;
+        let all = rows.clone();
+        ListSource {
+            cursors: c,
+            sort: 0,
+            start: Position::start_descending(),
+            position: |_: &i64| Position::start_ascending(),
+            offset: async move |p: Page| {
+                let items = all
+                    .iter()
+                    .skip(p.offset as usize)
+                    .take(p.limit as usize)
+                    .copied()
+                    .collect();
+                Ok(Paged { items, total })
             },
+            keyset: async move |_: Position, limit: i64| {
+                Ok(rows.into_iter().take(limit as usize).collect())
+            },
+            count: async move || Ok(total),
+            _rows: std::marker::PhantomData,
+        }
+    }
+
+    #[tokio::test]
+    async fn page_arithmetic() {
+        let c = cursors();
+        let p = page_of(
+            &Window::Offset { page: 2, limit: 20 },
+            source(&c, vec![1; 156]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (p.pagination.total_pages, p.pagination.total_items),
+            (Some(8), Some(156))
         );
-        assert_eq!(p.pagination.total_pages, 8);
         assert!(p.pagination.has_next_page && p.pagination.has_previous_page);
-        let q = parse(&[("page", "8")]).unwrap();
-        let p = PageOf::new(
-            &q,
-            Paged::<i32> {
-                items: vec![],
-                total: 156,
-            },
+        assert!(p.pagination.next_cursor.is_some());
+        let p = page_of(
+            &Window::Offset { page: 8, limit: 20 },
+            source(&c, vec![1; 156]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                p.data.len(),
+                p.pagination.has_next_page,
+                p.pagination.next_cursor.is_none()
+            ),
+            (16, false, true)
         );
-        assert!(!p.pagination.has_next_page);
-        let p = PageOf::new(
-            &parse(&[]).unwrap(),
-            Paged::<i32> {
-                items: vec![],
-                total: 0,
-            },
-        );
+        let p = page_of(&Window::Offset { page: 1, limit: 20 }, source(&c, vec![]))
+            .await
+            .unwrap();
         assert_eq!(
             (p.pagination.total_pages, p.pagination.has_next_page),
-            (0, false)
+            (Some(0), false)
+        );
+
+        let w = Window::Cursor {
+            after: None,
+            limit: 10,
+            include_total: false,
+        };
+        let p = page_of(&w, source(&c, vec![1; 11])).await.unwrap();
+        assert_eq!(
+            (
+                p.data.len(),
+                p.pagination.has_next_page,
+                p.pagination.has_previous_page
+            ),
+            (10, true, false)
+        );
+        assert_eq!(
+            (
+                p.pagination.page,
+                p.pagination.total_items,
+                p.pagination.total_pages
+            ),
+            (None, None, None)
+        );
+        let w = Window::Cursor {
+            after: None,
+            limit: 10,
+            include_total: true,
+        };
+        let p = page_of(&w, source(&c, vec![1; 10])).await.unwrap();
+        assert_eq!(
+            (
+                p.pagination.has_next_page,
+                p.pagination.next_cursor,
+                p.pagination.total_items
+            ),
+            (false, None, Some(10))
         );
     }
 }

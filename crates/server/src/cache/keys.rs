@@ -6,8 +6,7 @@
 //! Invalidating a user's namespace bumps its generation: O(1), no scan of the keyspace.
 //! Entries of older generations are never read again and age out by TTL or eviction.
 
-use flowats_db::models::{JobFilter, Page};
-use std::fmt::Write as _;
+use flowats_db::models::{JobFilter, JobSort};
 use uuid::Uuid;
 
 /// A user's namespace: the unit of invalidation.
@@ -90,10 +89,6 @@ impl CacheKey {
     }
 }
 
-fn page_part(out: &mut String, page: Page) {
-    let _ = write!(out, "o={}&l={}", page.offset, page.limit);
-}
-
 /// The one place keys are made.
 pub struct CacheKeys;
 
@@ -106,24 +101,22 @@ impl CacheKeys {
         CacheKey::new(user, Ns::Profile, "profile", String::new())
     }
 
-    /// `kind` is `skills`, `education` or `employment`.
-    pub fn items(user: Uuid, kind: &'static str, page: Page) -> CacheKey {
-        let mut rest = format!("{kind}:list:");
-        page_part(&mut rest, page);
-        CacheKey::new(user, Ns::Skills, "skills", rest)
+    /// `kind` is `skills`, `education` or `employment`; `window` says which page.
+    pub fn items(user: Uuid, kind: &'static str, window: &str) -> CacheKey {
+        CacheKey::new(user, Ns::Skills, "skills", format!("{kind}:list:{window}"))
     }
 
     pub fn item(user: Uuid, kind: &'static str, id: Uuid) -> CacheKey {
         CacheKey::new(user, Ns::Skills, "skills", format!("{kind}:{id}"))
     }
 
-    pub fn jobs_list(user: Uuid, filter: &JobFilter, page: Page) -> CacheKey {
-        let mut rest = format!(
-            "list:status={}&q={}&",
+    pub fn jobs_list(user: Uuid, filter: &JobFilter, sort: JobSort, window: &str) -> CacheKey {
+        let rest = format!(
+            "list:sort={}&status={}&{window}&q={}",
+            sort.as_str(),
             filter.status.map_or("", |s| s.as_str()),
             filter.q.as_deref().unwrap_or("")
         );
-        page_part(&mut rest, page);
         CacheKey::new(user, Ns::Jobs, "jobs", rest)
     }
 
@@ -135,10 +128,8 @@ impl CacheKeys {
         CacheKey::new(user, Ns::Jobs, "job", id.to_string())
     }
 
-    pub fn job_events(user: Uuid, id: Uuid, page: Page) -> CacheKey {
-        let mut rest = format!("{id}:events:");
-        page_part(&mut rest, page);
-        CacheKey::new(user, Ns::Jobs, "job", rest)
+    pub fn job_events(user: Uuid, id: Uuid, window: &str) -> CacheKey {
+        CacheKey::new(user, Ns::Jobs, "job", format!("{id}:events:{window}"))
     }
 }
 
@@ -154,38 +145,15 @@ mod tests {
             status: Some(JobStatus::Applied),
             q: Some("rust".into()),
         };
-        let k = CacheKeys::jobs_list(
-            u,
-            &filter,
-            Page {
-                limit: 20,
-                offset: 40,
-            },
-        );
+        let k = CacheKeys::jobs_list(u, &filter, JobSort::Oldest, "p=3&l=20");
         assert_eq!(k.ns, Ns::Jobs);
         assert_eq!(
             k.render(1, 7),
-            format!("jobs:{u}:1.7:list:status=applied&q=rust&o=40&l=20")
+            format!("jobs:{u}:1.7:list:sort=oldest&status=applied&p=3&l=20&q=rust")
         );
         assert_ne!(
-            CacheKeys::items(
-                u,
-                "skills",
-                Page {
-                    limit: 20,
-                    offset: 0
-                }
-            )
-            .render(0, 0),
-            CacheKeys::items(
-                u,
-                "education",
-                Page {
-                    limit: 20,
-                    offset: 0
-                }
-            )
-            .render(0, 0)
+            CacheKeys::items(u, "skills", "p=1&l=20").render(0, 0),
+            CacheKeys::items(u, "education", "p=1&l=20").render(0, 0)
         );
         assert_eq!(
             CacheKeys::job(u, u).ns,

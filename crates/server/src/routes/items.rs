@@ -9,7 +9,8 @@ macro_rules! item_routes {
             use crate::routes::{CachedJson, cached};
             use crate::error::{ApiResult, ErrorBody};
             use crate::extract::{AuthUser, Input, PatchBody, PathId};
-            use crate::pagination::{ListQuery, PageOf, PageParams};
+            use crate::pagination::{ListQuery, ListSource, PageOf, PageParams, page_of};
+            use flowats_db::models::{Page, Position};
             use axum::Json;
             use axum::extract::State;
             use axum::http::StatusCode;
@@ -28,9 +29,23 @@ macro_rules! item_routes {
                 query: ListQuery,
             ) -> ApiResult<CachedJson> {
                 let query = query.allow(&[])?;
-                let page = query.to_page();
-                cached(&state, CacheKeys::items(user, KIND, page), || async {
-                    Ok(PageOf::new(&query, state.db.$store.list(user, page).await?))
+                let window = query.window(&state.cursors, 0)?;
+                let key = CacheKeys::items(user, KIND, &window.cache_part());
+                cached(&state, key, || async {
+                    let store = &state.db.$store;
+                    let source = ListSource {
+                        cursors: &state.cursors,
+                        sort: 0,
+                        start: Position::start_descending(),
+                        position: |i: &Item<Fields>| Position { key: i.created_at, id: i.id },
+                        offset: async |p: Page| Ok(store.list(user, p).await?),
+                        keyset: async |after: Position, limit: i64| {
+                            Ok(store.list_after(user, after, limit).await?)
+                        },
+                        count: async || Ok(store.count(user).await?),
+                        _rows: std::marker::PhantomData,
+                    };
+                    page_of(&window, source).await
                 })
                 .await
             }

@@ -4,12 +4,12 @@ use crate::app::AppState;
 use crate::cache::{CacheKeys, Ns};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Input, PatchBody, PathId};
-use crate::pagination::{ListQuery, PageOf, PageParams};
+use crate::pagination::{ListQuery, ListSource, PageOf, PageParams, page_of};
 use crate::routes::{CachedJson, cached};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use flowats_db::models::{Job, JobEvent, JobFields, JobFilter, JobStatus};
+use flowats_db::models::{Job, JobEvent, JobFields, JobFilter, JobSort, JobStatus, Page, Position};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +24,8 @@ pub struct JobListParams {
     status: Option<JobStatus>,
     /// Case-insensitive text in the title, company or notes.
     q: Option<String>,
+    /// `newest` (default), `oldest`, or `updated` (recently updated first).
+    sort: Option<JobSort>,
 }
 
 fn job_filter(query: &ListQuery) -> ApiResult<JobFilter> {
@@ -60,20 +62,49 @@ pub async fn list_jobs(
     AuthUser(user): AuthUser,
     query: ListQuery,
 ) -> ApiResult<CachedJson> {
-    let query = query.allow(&["status", "q"])?;
+    let query = query.allow(&["status", "q", "sort"])?;
     let filter = job_filter(&query)?;
-    let page = query.to_page();
-    cached(
-        &state,
-        CacheKeys::jobs_list(user, &filter, page),
-        || async {
-            Ok(PageOf::new(
-                &query,
-                state.db.jobs.list_jobs(user, filter, page).await?,
-            ))
-        },
-    )
+    let sort = job_sort(&query)?;
+    let window = query.window(&state.cursors, sort_tag(sort))?;
+    let key = CacheKeys::jobs_list(user, &filter, sort, &window.cache_part());
+    cached(&state, key, || async {
+        let jobs = &state.db.jobs;
+        let source = ListSource {
+            cursors: &state.cursors,
+            sort: sort_tag(sort),
+            start: sort.start(),
+            position: |job: &Job| sort.position(job),
+            offset: async |p: Page| Ok(jobs.list_jobs(user, filter.clone(), sort, p).await?),
+            keyset: async |after: Position, limit: i64| {
+                Ok(jobs
+                    .list_jobs_after(user, filter.clone(), sort, after, limit)
+                    .await?)
+            },
+            count: async || Ok(jobs.count_jobs(user, filter.clone()).await?),
+            _rows: std::marker::PhantomData,
+        };
+        page_of(&window, source).await
+    })
     .await
+}
+
+/// A cursor records the order it was made for.
+fn sort_tag(sort: JobSort) -> u8 {
+    JobSort::ALL.iter().position(|s| *s == sort).unwrap_or(0) as u8
+}
+
+fn job_sort(query: &ListQuery) -> ApiResult<JobSort> {
+    match query.filter("sort") {
+        None => Ok(JobSort::Newest),
+        Some(s) => JobSort::parse(s).ok_or_else(|| {
+            let allowed: Vec<_> = JobSort::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::bad_request(format!(
+                "`sort` must be one of {}, got {s:?}",
+                allowed.join(", ")
+            ))
+            .with_details(serde_json::json!({"parameter": "sort"}))
+        }),
+    }
 }
 
 /// Track a new job; its status history starts with this status.
@@ -156,12 +187,38 @@ pub async fn list_events(
     query: ListQuery,
 ) -> ApiResult<CachedJson> {
     let query = query.allow(&[])?;
-    let page = query.to_page();
-    cached(&state, CacheKeys::job_events(user, id, page), || async {
-        Ok(PageOf::new(
-            &query,
-            state.db.jobs.list_events(user, id, page).await?,
-        ))
+    let window = query.window(&state.cursors, 0)?;
+    let key = CacheKeys::job_events(user, id, &window.cache_part());
+    cached(&state, key, || async {
+        let jobs = &state.db.jobs;
+        let source = ListSource {
+            cursors: &state.cursors,
+            sort: 0,
+            start: Position::start_descending(),
+            position: |e: &JobEvent| Position {
+                key: e.created_at,
+                id: e.id,
+            },
+            offset: async |p: Page| Ok(jobs.list_events(user, id, p).await?),
+            keyset: async |after: Position, limit: i64| {
+                Ok(jobs.list_events_after(user, id, after, limit).await?)
+            },
+            count: async || {
+                Ok(jobs
+                    .list_events(
+                        user,
+                        id,
+                        Page {
+                            limit: 1,
+                            offset: 0,
+                        },
+                    )
+                    .await?
+                    .total)
+            },
+            _rows: std::marker::PhantomData,
+        };
+        page_of(&window, source).await
     })
     .await
 }

@@ -197,7 +197,12 @@ async fn deleting_the_account_removes_everything(app: TestApp) {
     assert_eq!(
         app.db
             .jobs
-            .list_jobs(id, Default::default(), page)
+            .list_jobs(
+                id,
+                Default::default(),
+                flowats_db::models::JobSort::Newest,
+                page
+            )
             .await
             .unwrap()
             .total,

@@ -179,8 +179,18 @@ async fn job_list_filters_and_pagination(app: TestApp) {
     let body = r.assert_status(200);
     assert_eq!(body["data"].as_array().unwrap().len(), 10);
     assert_eq!(body["data"][0]["title"], "Engineer 14", "newest first");
+    let mut pagination = body["pagination"].clone();
+    let next = pagination
+        .as_object_mut()
+        .unwrap()
+        .remove("nextCursor")
+        .unwrap();
+    assert!(
+        next.is_string(),
+        "offset pages also offer the cursor of their last row"
+    );
     assert_eq!(
-        body["pagination"],
+        pagination,
         json!({"page": 2, "limit": 10, "totalItems": 25, "totalPages": 3,
                "hasNextPage": true, "hasPreviousPage": true})
     );
@@ -210,7 +220,9 @@ async fn list_parameters_are_checked(app: TestApp) {
         ("page=1.5", "page"),
         ("status=hired", "status"),
         ("sort=salary", "sort"),
-        ("cursor=", "cursor"),
+        ("cursor=abc", "cursor"),
+        ("page=2&cursor=", "cursor"),
+        ("includeTotal=true", "includeTotal"),
     ] {
         let r = app.get(&format!("/api/jobs?{query}"), &u.token).await;
         let message = r.assert_error(400, "bad_request");

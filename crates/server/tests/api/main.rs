@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod cache;
+mod cursors;
 mod errors;
 mod isolation;
 mod jobs;
