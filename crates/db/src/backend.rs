@@ -330,7 +330,111 @@ macro_rules! impl_stores {
                 [company, title, start_date, end_date, description]
             );
 
-            impl JobStore for $store {
+                /// Rows per multi-row `INSERT`: well under both backends' parameter limits.
+            const SEED_CHUNK: usize = 500;
+
+            impl SeedStore for $store {
+                fn ensure_users(
+                    &self,
+                    users: Vec<(String, String)>,
+                    password_hash: String,
+                ) -> BoxFut<'_, DbResult<Vec<(Uuid, String)>>> {
+                    Box::pin(async move {
+                        let now = Timestamp::now();
+                        let mut tx = self.begin_write().await?;
+                        let mut found = Vec::with_capacity(users.len());
+                        for chunk in users.chunks(SEED_CHUNK) {
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO users (id, email, password_hash, name, created_at, updated_at) ",
+                            );
+                            q.push_values(chunk, |mut b, (email, name)| {
+                                b.push_bind(Uuid::now_v7())
+                                    .push_bind(email.as_str())
+                                    .push_bind(password_hash.as_str())
+                                    .push_bind(name.as_str())
+                                    .push_bind(now)
+                                    .push_bind(now);
+                            });
+                            q.push(" ON CONFLICT (email) DO NOTHING");
+                            q.build().execute(&mut *tx).await?;
+
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "SELECT id, email FROM users WHERE email IN (",
+                            );
+                            let mut list = q.separated(", ");
+                            for (email, _) in chunk {
+                                list.push_bind(email.as_str());
+                            }
+                            list.push_unseparated(")");
+                            let ids: Vec<(Uuid, String)> =
+                                q.build_query_as().fetch_all(&mut *tx).await?;
+
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO profiles (user_id, version, created_at, updated_at) ",
+                            );
+                            q.push_values(&ids, |mut b, (id, _)| {
+                                b.push_bind(*id).push_bind(1_i64).push_bind(now).push_bind(now);
+                            });
+                            q.push(" ON CONFLICT (user_id) DO NOTHING");
+                            q.build().execute(&mut *tx).await?;
+                            found.extend(ids);
+                        }
+                        tx.commit().await?;
+                        Ok(found)
+                    })
+                }
+
+                fn insert_jobs(
+                    &self,
+                    user: Uuid,
+                    jobs: Vec<(JobFields, Timestamp)>,
+                ) -> BoxFut<'_, DbResult<()>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write().await?;
+                        for chunk in jobs.chunks(SEED_CHUNK) {
+                            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO jobs (id, user_id, created_at, updated_at, title, company, \
+                                 location, url, description, salary_min, salary_max, status, deadline, notes) ",
+                            );
+                            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
+                                b.push_bind(*id)
+                                    .push_bind(user)
+                                    .push_bind(*at)
+                                    .push_bind(*at)
+                                    .push_bind(f.title.as_str())
+                                    .push_bind(f.company.as_str())
+                                    .push_bind(f.location.as_deref())
+                                    .push_bind(f.url.as_deref())
+                                    .push_bind(f.description.as_deref())
+                                    .push_bind(f.salary_min)
+                                    .push_bind(f.salary_max)
+                                    .push_bind(f.status.as_str())
+                                    .push_bind(f.deadline)
+                                    .push_bind(f.notes.as_deref());
+                            });
+                            q.build().execute(&mut *tx).await?;
+
+                            let mut q = sqlx::QueryBuilder::<$db>::new(
+                                "INSERT INTO job_events (id, user_id, job_id, from_status, to_status, created_at) ",
+                            );
+                            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
+                                b.push_bind(Uuid::now_v7())
+                                    .push_bind(user)
+                                    .push_bind(*id)
+                                    .push_bind(None::<&str>)
+                                    .push_bind(f.status.as_str())
+                                    .push_bind(*at);
+                            });
+                            q.build().execute(&mut *tx).await?;
+                        }
+                        tx.commit().await?;
+                        Ok(())
+                    })
+                }
+            }
+
+        impl JobStore for $store {
                 fn create_job(&self, user: Uuid, f: JobFields) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
                         let now = Timestamp::now();

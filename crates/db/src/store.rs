@@ -107,6 +107,24 @@ pub trait JobStore: Send + Sync {
     fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>>;
 }
 
+/// Bulk loading for `flowats seed`: multi-row inserts in large transactions.
+pub trait SeedStore: Send + Sync {
+    /// Creates the accounts that do not exist yet (all with one password hash) and their
+    /// empty profiles; returns the id of every given email.
+    fn ensure_users(
+        &self,
+        users: Vec<(String, String)>,
+        password_hash: String,
+    ) -> BoxFut<'_, DbResult<Vec<(Uuid, String)>>>;
+    /// Inserts jobs (with their creation events) created at the given times, in one
+    /// transaction.
+    fn insert_jobs(
+        &self,
+        user: Uuid,
+        jobs: Vec<(JobFields, crate::Timestamp)>,
+    ) -> BoxFut<'_, DbResult<()>>;
+}
+
 pub trait OpsStore: Send + Sync {
     /// A round trip to the database.
     fn ping(&self) -> BoxFut<'_, DbResult<()>>;
@@ -150,6 +168,7 @@ pub struct Database {
     pub employment: Arc<dyn ItemStore<EmploymentFields>>,
     pub jobs: Arc<dyn JobStore>,
     pub ops: Arc<dyn OpsStore>,
+    pub seed: Arc<dyn SeedStore>,
 }
 
 impl Database {
@@ -175,6 +194,7 @@ impl Database {
             + ItemStore<EmploymentFields>
             + JobStore
             + OpsStore
+            + SeedStore
             + 'static,
     {
         Database {
@@ -185,6 +205,7 @@ impl Database {
             education: store.clone(),
             employment: store.clone(),
             jobs: store.clone(),
+            seed: store.clone(),
             ops: store,
         }
     }

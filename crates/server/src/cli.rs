@@ -41,10 +41,20 @@ pub struct ServeArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["demo", "users", "heavy_user"])))]
 pub struct SeedArgs {
     /// Create the demo account test@example.com / password with a profile and jobs.
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub demo: bool,
+    /// Bulk data: accounts user1@example.com … userN@example.com (password `password`).
+    #[arg(long, value_name = "N")]
+    pub users: Option<u32>,
+    /// Bulk data: jobs of each of those accounts.
+    #[arg(long, value_name = "M", default_value_t = 10)]
+    pub jobs_per_user: u32,
+    /// Bulk data: also heavy@example.com with K jobs.
+    #[arg(long, value_name = "K")]
+    pub heavy_user: Option<u32>,
 }
 
 /// Parses the environment and flags; a bad value ends the process with its message.
@@ -72,15 +82,25 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             db.ops.close().await;
             tracing::info!("migrations applied");
         }
-        Command::Seed(_) => {
+        Command::Seed(args) => {
             let state = AppState::connect(config).await?;
-            if crate::seed::seed_demo(&state).await? {
-                println!("created the demo account {}", crate::seed::DEMO_EMAIL);
-            } else {
-                println!(
-                    "the demo account {} already exists; nothing to do",
-                    crate::seed::DEMO_EMAIL
-                );
+            if args.demo {
+                if crate::seed::seed_demo(&state).await? {
+                    println!("created the demo account {}", crate::seed::DEMO_EMAIL);
+                } else {
+                    println!(
+                        "the demo account {} already exists; nothing to do",
+                        crate::seed::DEMO_EMAIL
+                    );
+                }
+            }
+            if args.users.is_some() || args.heavy_user.is_some() {
+                let plan = crate::seed::BulkPlan {
+                    users: args.users.unwrap_or(0),
+                    jobs_per_user: args.jobs_per_user,
+                    heavy_jobs: args.heavy_user,
+                };
+                crate::seed::seed_bulk(&state, plan).await?;
             }
             state.db.ops.close().await;
         }

@@ -66,3 +66,140 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<bool> {
     }
     Ok(true)
 }
+
+/// What `flowats seed --users N --jobs-per-user M [--heavy-user K]` loads.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkPlan {
+    pub users: u32,
+    pub jobs_per_user: u32,
+    /// Jobs of `heavy@example.com`, if any.
+    pub heavy_jobs: Option<u32>,
+}
+
+/// Jobs per transaction: large enough to load fast, small enough to report progress.
+const JOBS_PER_BATCH: usize = 5_000;
+
+/// Loads `user1@example.com` … `userN@example.com` (and `heavy@example.com`), every
+/// password `password`, each topped up to its number of jobs: a rerun adds only what is
+/// missing. Progress goes to stderr. Returns the number of jobs inserted.
+pub async fn seed_bulk(state: &AppState, plan: BulkPlan) -> anyhow::Result<u64> {
+    let db = &state.db;
+    let mut wanted: Vec<(String, String, u32)> = (1..=plan.users)
+        .map(|i| {
+            (
+                format!("user{i}@example.com"),
+                format!("User {i}"),
+                plan.jobs_per_user,
+            )
+        })
+        .collect();
+    if let Some(k) = plan.heavy_jobs {
+        wanted.push(("heavy@example.com".into(), "Heavy User".into(), k));
+    }
+    // Every account gets the same hash: one argon2 run instead of N.
+    let hash = state.passwords.hash(DEMO_PASSWORD.into()).await?;
+    let accounts = db
+        .seed
+        .ensure_users(
+            wanted
+                .iter()
+                .map(|(e, n, _)| (e.clone(), n.clone()))
+                .collect(),
+            hash,
+        )
+        .await?;
+    let ids: std::collections::HashMap<String, uuid::Uuid> = accounts
+        .into_iter()
+        .map(|(id, email)| (email, id))
+        .collect();
+
+    let mut todo = Vec::new();
+    for (email, _, target) in &wanted {
+        let id = ids[email];
+        let have = db.jobs.count_jobs(id, Default::default()).await?;
+        let missing = i64::from(*target) - have;
+        if missing > 0 {
+            todo.push((id, have as u64, missing as u64));
+        }
+    }
+    let total: u64 = todo.iter().map(|(_, _, n)| n).sum();
+    let started = std::time::Instant::now();
+    let mut done = 0u64;
+    // Creation times run up to now, a millisecond apart, so every order is meaningful.
+    let base = time::OffsetDateTime::now_utc() - time::Duration::milliseconds(total as i64 + 1);
+    let mut clock = 0i64;
+    for (user, have, missing) in todo {
+        let mut next = have;
+        let end = have + missing;
+        while next < end {
+            let n = ((end - next) as usize).min(JOBS_PER_BATCH);
+            let batch: Vec<_> = (next..next + n as u64)
+                .map(|i| {
+                    clock += 1;
+                    (
+                        demo_job(i),
+                        flowats_db::Timestamp::from(base + time::Duration::milliseconds(clock)),
+                    )
+                })
+                .collect();
+            db.seed.insert_jobs(user, batch).await?;
+            next += n as u64;
+            done += n as u64;
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            eprint!(
+                "\rseeding jobs: {done}/{total} ({:.0}%) {rate:.0}/s   ",
+                100.0 * done as f64 / total as f64
+            );
+        }
+    }
+    if total > 0 {
+        eprintln!(
+            "\rseeded {total} jobs for {} accounts in {:.1?}          ",
+            wanted.len(),
+            started.elapsed()
+        );
+    } else {
+        eprintln!("nothing to do: every account already has its jobs");
+    }
+    Ok(total)
+}
+
+/// The `i`-th generated job: varied titles, companies, statuses and salaries.
+fn demo_job(i: u64) -> JobFields {
+    const TITLES: [&str; 8] = [
+        "Backend Engineer",
+        "Rust Developer",
+        "Platform Engineer",
+        "Data Engineer",
+        "Site Reliability Engineer",
+        "Full-Stack Developer",
+        "Staff Engineer",
+        "DevOps Engineer",
+    ];
+    const COMPANIES: [&str; 10] = [
+        "Acme",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Hooli",
+        "Stark",
+        "Wayne",
+        "Wonka",
+        "Tyrell",
+        "Cyberdyne",
+    ];
+    let status = flowats_db::models::JobStatus::ALL[(i % 8) as usize];
+    let min = 60_000 + (i % 50) as i64 * 2_000;
+    JobFields {
+        title: format!("{} {}", TITLES[(i % 8) as usize], i),
+        company: COMPANIES[(i % 10) as usize].to_owned(),
+        location: Some(if i % 3 == 0 { "Remote" } else { "Berlin" }.to_owned()),
+        url: Some(format!("https://jobs.example.com/{i}")),
+        description: Some("Build and run reliable services in Rust and PostgreSQL.".to_owned()),
+        salary_min: Some(min),
+        salary_max: Some(min + 30_000),
+        status,
+        deadline: None,
+        notes: None,
+    }
+}
