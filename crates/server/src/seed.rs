@@ -193,7 +193,14 @@ fn demo_job(i: u64) -> JobFields {
     JobFields {
         title: format!("{} {}", TITLES[(i % 8) as usize], i),
         company: COMPANIES[(i % 10) as usize].to_owned(),
-        location: Some(if i % 3 == 0 { "Remote" } else { "Berlin" }.to_owned()),
+        location: Some(
+            if i.is_multiple_of(3) {
+                "Remote"
+            } else {
+                "Berlin"
+            }
+            .to_owned(),
+        ),
         url: Some(format!("https://jobs.example.com/{i}")),
         description: Some("Build and run reliable services in Rust and PostgreSQL.".to_owned()),
         salary_min: Some(min),
