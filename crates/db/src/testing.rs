@@ -95,3 +95,25 @@ pub async fn postgres() -> Option<TestDb> {
         _dir: None,
     })
 }
+
+/// Generates one `#[tokio::test]` per listed `async fn(TestDb)` and backend: `sqlite::name`
+/// always, `postgres::name` when the PostgreSQL test database is configured.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::testing::sqlite().await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(db) = $crate::testing::postgres().await {
+                    super::$name(db).await
+                }
+            })*
+        }
+    };
+}

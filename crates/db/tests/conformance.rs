@@ -9,26 +9,7 @@ use flowats_db::{DbError, Timestamp};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(flowats_db::testing::sqlite().await).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(db) = flowats_db::testing::postgres().await {
-                    super::$name(db).await
-                }
-            })*
-        }
-    };
-}
-
-conformance!(
+flowats_db::backend_tests!(
     users_register_login_and_conflict,
     deleting_a_user_removes_every_row_of_theirs,
     profile_version_bumps_on_every_profile_change,

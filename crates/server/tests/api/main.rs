@@ -37,24 +37,3 @@ macro_rules! on_both_backends {
         }
     };
 }
-
-/// Runs each listed `async fn(TestDb)` once per backend (for tests that start a server).
-#[macro_export]
-macro_rules! on_both_backends_db {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(flowats_db::testing::sqlite().await).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(db) = flowats_db::testing::postgres().await {
-                    super::$name(db).await
-                }
-            })*
-        }
-    };
-}

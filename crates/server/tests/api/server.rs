@@ -5,7 +5,7 @@ use flowats_server::app::Application;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-crate::on_both_backends_db!(
+flowats_db::backend_tests!(
     full_flow_over_tcp_and_graceful_shutdown,
     openapi_and_docs_over_tcp
 );

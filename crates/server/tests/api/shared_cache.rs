@@ -7,7 +7,7 @@ use flowats_db::testing::TestDb;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-crate::on_both_backends_db!(
+flowats_db::backend_tests!(
     two_instances_share_entries_and_see_each_others_writes,
     redis_killed_then_restarted,
     redis_paused_then_resumed,
