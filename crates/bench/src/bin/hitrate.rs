@@ -144,9 +144,9 @@ async fn run() -> Result<(), String> {
     }
 
     println!(
-        "| policy | writes | reads counted | hits | hit rate | size evictions | keys at end | time |"
+        "| policy | writes | reads counted | hits | hit rate | writes (all) | size evictions | keys at end | time |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &runs {
         println!(
             "| {} | {}% | {} | {} | **{:.2}%** | {} | {} | {} | {:.1} s |",
