@@ -124,33 +124,53 @@ pub async fn seed_bulk(state: &AppState, plan: BulkPlan) -> anyhow::Result<u64> 
     }
     let total: u64 = todo.iter().map(|(_, _, n)| n).sum();
     let started = std::time::Instant::now();
-    let mut done = 0u64;
-    // Creation times run up to now, a millisecond apart, so every order is meaningful.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Creation times run up to now, a millisecond apart, so every order is meaningful;
+    // each account gets its own range of that clock.
     let base = time::OffsetDateTime::now_utc() - time::Duration::milliseconds(total as i64 + 1);
     let mut clock = 0i64;
+    let mut work = Vec::with_capacity(todo.len());
     for (user, have, missing) in todo {
-        let mut next = have;
-        let end = have + missing;
-        while next < end {
-            let n = ((end - next) as usize).min(JOBS_PER_BATCH);
-            let batch: Vec<_> = (next..next + n as u64)
-                .map(|i| {
-                    clock += 1;
-                    (
-                        demo_job(i),
-                        flowats_db::Timestamp::from(base + time::Duration::milliseconds(clock)),
-                    )
-                })
-                .collect();
-            db.seed.insert_jobs(user, batch).await?;
-            next += n as u64;
-            done += n as u64;
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            eprint!(
-                "\rseeding jobs: {done}/{total} ({:.0}%) {rate:.0}/s   ",
-                100.0 * done as f64 / total as f64
-            );
-        }
+        work.push((user, have, missing, clock));
+        clock += missing as i64;
+    }
+    // PostgreSQL spends its time in per-row index and foreign-key work, which a second
+    // connection runs on the other core; SQLite has one writer, so one worker.
+    let workers = if db.backend == "postgres" { 2 } else { 1 };
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..workers {
+        let mine: Vec<_> = work.iter().skip(w).step_by(workers).copied().collect();
+        let db = db.clone();
+        let done = done.clone();
+        tasks.spawn(async move {
+            for (user, have, missing, first) in mine {
+                let mut next = have;
+                let end = have + missing;
+                while next < end {
+                    let n = ((end - next) as usize).min(JOBS_PER_BATCH);
+                    let batch: Vec<_> = (next..next + n as u64)
+                        .map(|i| {
+                            let at =
+                                base + time::Duration::milliseconds(first + (i - have) as i64 + 1);
+                            (demo_job(i), flowats_db::Timestamp::from(at))
+                        })
+                        .collect();
+                    db.seed.insert_jobs(user, batch).await?;
+                    next += n as u64;
+                    let so_far =
+                        done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
+                    let rate = so_far as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    eprint!(
+                        "\rseeding jobs: {so_far}/{total} ({:.0}%) {rate:.0}/s   ",
+                        100.0 * so_far as f64 / total as f64
+                    );
+                }
+            }
+            Ok::<_, flowats_db::DbError>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
     }
     if total > 0 {
         eprintln!(
