@@ -1,8 +1,10 @@
 //! The store implementation, written once and instantiated for each backend by
-//! [`impl_stores!`]. The backend module supplies the struct (with a `pool` field), a
-//! `begin_write` method (SQLite needs `BEGIN IMMEDIATE`), a `writer` pool for single-statement
-//! writes, the statement that loads a job for
-//! update, and its migrations.
+//! [`impl_stores!`]. The backend module supplies the struct and its units of work (see
+//! [`crate::pool::Unit`]): `read(name)` for reads, `read_replica(name, user)` for reads a
+//! replica may serve, `begin_write(name)` for write transactions (SQLite needs
+//! `BEGIN IMMEDIATE`), plus `load_jobs` for bulk loading, the statement that loads a job for
+//! update, and its migrations. Every query sets `.persistent(unit.persistent)`: behind a
+//! transaction-mode pooler no named statement may outlive its transaction.
 
 /// Implements the profile-item store for one item type: the SQL module of its table and
 /// its field names, bound in column order.
@@ -15,15 +17,18 @@ macro_rules! impl_item_store {
                 page: $crate::models::Page,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Paged<$crate::models::Item<$fields>>>> {
                 Box::pin(async move {
+ let mut c = self.read(concat!(stringify!($sql), ".list")).await?;
                     let items = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::LIST)
+.persistent(c.persistent)
                         .bind(user)
                         .bind(page.limit)
                         .bind(page.offset)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *c)
                         .await?;
                     let total = sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
+.persistent(c.persistent)
                         .bind(user)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *c)
                         .await?;
                     Ok($crate::models::Paged { items, total })
                 })
@@ -36,21 +41,25 @@ macro_rules! impl_item_store {
                 limit: i64,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<Vec<$crate::models::Item<$fields>>>> {
                 Box::pin(async move {
+ let mut c = self.read(concat!(stringify!($sql), ".list_after")).await?;
                     Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::AFTER)
+.persistent(c.persistent)
                         .bind(user)
                         .bind(after.key)
                         .bind(after.id)
                         .bind(limit)
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *c)
                         .await?)
                 })
             }
 
             fn count(&self, user: ::uuid::Uuid) -> $crate::store::BoxFut<'_, $crate::DbResult<i64>> {
                 Box::pin(async move {
+ let mut c = self.read(concat!(stringify!($sql), ".count")).await?;
                     Ok(sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
+.persistent(c.persistent)
                         .bind(user)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *c)
                         .await?)
                 })
             }
@@ -62,8 +71,9 @@ macro_rules! impl_item_store {
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
                 Box::pin(async move {
                     let now = $crate::Timestamp::now();
-                    let mut tx = self.begin_write().await?;
+                    let mut tx = self.begin_write(concat!(stringify!($sql), ".create")).await?;
                     let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::INSERT)
+.persistent(tx.persistent)
                         .bind(::uuid::Uuid::now_v7())
                         .bind(user)
                         .bind(now)
@@ -72,6 +82,7 @@ macro_rules! impl_item_store {
                         .await?;
                     bump_profile(&mut tx, user, now).await?;
                     tx.commit().await?;
+                    self.wrote(user);
                     Ok(row)
                 })
             }
@@ -82,10 +93,12 @@ macro_rules! impl_item_store {
                 id: ::uuid::Uuid,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
                 Box::pin(async move {
+ let mut c = self.read(concat!(stringify!($sql), ".get")).await?;
                     Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
+.persistent(c.persistent)
                         .bind(id)
                         .bind(user)
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *c)
                         .await?)
                 })
             }
@@ -97,15 +110,17 @@ macro_rules! impl_item_store {
                 patch: ::serde_json::Map<String, ::serde_json::Value>,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
                 Box::pin(async move {
-                    let mut tx = self.begin_write().await?;
+                    let mut tx = self.begin_write(concat!(stringify!($sql), ".update")).await?;
                     let now = $crate::Timestamp::now();
                     let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::$lock)
+.persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .fetch_one(&mut *tx)
                         .await?;
                     let fields: $fields = $crate::patch::merge(&current.fields, &patch)?;
                     let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::UPDATE)
+.persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .bind(now)
@@ -114,6 +129,7 @@ macro_rules! impl_item_store {
                         .await?;
                     bump_profile(&mut tx, user, now).await?;
                     tx.commit().await?;
+                    self.wrote(user);
                     Ok(row)
                 })
             }
@@ -125,8 +141,9 @@ macro_rules! impl_item_store {
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<()>> {
                 Box::pin(async move {
                     let now = $crate::Timestamp::now();
-                    let mut tx = self.begin_write().await?;
+                    let mut tx = self.begin_write(concat!(stringify!($sql), ".delete")).await?;
                     let done = sqlx::query::<$db>($crate::sql::$sql::DELETE)
+.persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .execute(&mut *tx)
@@ -136,6 +153,7 @@ macro_rules! impl_item_store {
                     }
                     bump_profile(&mut tx, user, now).await?;
                     tx.commit().await?;
+                    self.wrote(user);
                     Ok(())
                 })
             }
@@ -156,11 +174,12 @@ macro_rules! impl_stores {
             use $crate::{DbError, DbResult, Timestamp};
 
             async fn bump_profile(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::pool::Unit<'_, sqlx::Transaction<'static, $db>>,
                 user: Uuid,
                 now: Timestamp,
             ) -> DbResult<()> {
                 sqlx::query::<$db>(sql::PROFILE_BUMP)
+.persistent(tx.persistent)
                     .bind(user)
                     .bind(now)
                     .execute(&mut **tx)
@@ -169,7 +188,7 @@ macro_rules! impl_stores {
             }
 
             async fn insert_event(
-                tx: &mut sqlx::Transaction<'static, $db>,
+                tx: &mut $crate::pool::Unit<'_, sqlx::Transaction<'static, $db>>,
                 user: Uuid,
                 job: Uuid,
                 from: Option<JobStatus>,
@@ -177,6 +196,7 @@ macro_rules! impl_stores {
                 now: Timestamp,
             ) -> DbResult<()> {
                 sqlx::query::<$db>(sql::EVENT_INSERT)
+.persistent(tx.persistent)
                     .bind(Uuid::now_v7())
                     .bind(user)
                     .bind(job)
@@ -198,8 +218,9 @@ macro_rules! impl_stores {
                     Box::pin(async move {
                         let now = Timestamp::now();
                         let id = Uuid::now_v7();
-                        let mut tx = self.begin_write().await?;
+                        let mut tx = self.begin_write("users.create_user").await?;
                         let user = sqlx::query_as::<$db, User>(sql::USER_INSERT)
+.persistent(tx.persistent)
                             .bind(id)
                             .bind(email)
                             .bind(password_hash)
@@ -208,6 +229,7 @@ macro_rules! impl_stores {
                             .fetch_one(&mut *tx)
                             .await?;
                         sqlx::query::<$db>(sql::PROFILE_INSERT)
+.persistent(tx.persistent)
                             .bind(id)
                             .bind(now)
                             .execute(&mut *tx)
@@ -219,27 +241,33 @@ macro_rules! impl_stores {
 
                 fn credentials(&self, email: String) -> BoxFut<'_, DbResult<Option<Credentials>>> {
                     Box::pin(async move {
+ let mut c = self.read("users.credentials").await?;
                         Ok(sqlx::query_as::<$db, Credentials>(sql::USER_CREDENTIALS)
+.persistent(c.persistent)
                             .bind(email)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *c)
                             .await?)
                     })
                 }
 
                 fn get_user(&self, id: Uuid) -> BoxFut<'_, DbResult<User>> {
                     Box::pin(async move {
+ let mut c = self.read("users.get_user").await?;
                         Ok(sqlx::query_as::<$db, User>(sql::USER_GET)
+.persistent(c.persistent)
                             .bind(id)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?)
                     })
                 }
 
                 fn user_exists(&self, id: Uuid) -> BoxFut<'_, DbResult<bool>> {
                     Box::pin(async move {
+ let mut c = self.read("users.user_exists").await?;
                         let n = sqlx::query_scalar::<$db, i64>(sql::USER_EXISTS)
+.persistent(c.persistent)
                             .bind(id)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?;
                         Ok(n > 0)
                     })
@@ -247,14 +275,16 @@ macro_rules! impl_stores {
 
                 fn delete_user(&self, id: Uuid) -> BoxFut<'_, DbResult<()>> {
                     Box::pin(async move {
-                        let mut tx = self.begin_write().await?;
+                        let mut tx = self.begin_write("users.delete_user").await?;
                         for statement in sql::USER_DELETE_ROWS {
                             sqlx::query::<$db>(statement)
+.persistent(tx.persistent)
                                 .bind(id)
                                 .execute(&mut *tx)
                                 .await?;
                         }
                         let done = sqlx::query::<$db>(sql::USER_DELETE)
+.persistent(tx.persistent)
                             .bind(id)
                             .execute(&mut *tx)
                             .await?;
@@ -270,9 +300,11 @@ macro_rules! impl_stores {
             impl ProfileStore for $store {
                 fn get_profile(&self, user: Uuid) -> BoxFut<'_, DbResult<Profile>> {
                     Box::pin(async move {
+ let mut c = self.read("profile.get_profile").await?;
                         Ok(sqlx::query_as::<$db, Profile>(sql::PROFILE_GET)
+.persistent(c.persistent)
                             .bind(user)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?)
                     })
                 }
@@ -283,7 +315,9 @@ macro_rules! impl_stores {
                     f: ProfileFields,
                 ) -> BoxFut<'_, DbResult<Profile>> {
                     Box::pin(async move {
-                        Ok(sqlx::query_as::<$db, Profile>(sql::PROFILE_PUT)
+                        let mut tx = self.begin_write("profile.put_profile").await?;
+                        let profile = sqlx::query_as::<$db, Profile>(sql::PROFILE_PUT)
+.persistent(tx.persistent)
                             .bind(user)
                             .bind(Timestamp::now())
                             .bind(f.full_name)
@@ -292,8 +326,11 @@ macro_rules! impl_stores {
                             .bind(f.location)
                             .bind(f.phone)
                             .bind(f.website)
-                            .fetch_one(self.writer())
-                            .await?)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        self.wrote(user);
+                        Ok(profile)
                     })
                 }
             }
@@ -341,7 +378,7 @@ macro_rules! impl_stores {
                 ) -> BoxFut<'_, DbResult<Vec<(Uuid, String)>>> {
                     Box::pin(async move {
                         let now = Timestamp::now();
-                        let mut tx = self.begin_write().await?;
+                        let mut tx = self.begin_write("seed.ensure_users").await?;
                         let mut found = Vec::with_capacity(users.len());
                         for chunk in users.chunks(SEED_CHUNK) {
                             let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -356,7 +393,7 @@ macro_rules! impl_stores {
                                     .push_bind(now);
                             });
                             q.push(" ON CONFLICT (email) DO NOTHING");
-                            q.build().execute(&mut *tx).await?;
+                            q.build().persistent(tx.persistent).execute(&mut *tx).await?;
 
                             let mut q = sqlx::QueryBuilder::<$db>::new(
                                 "SELECT id, email FROM users WHERE email IN (",
@@ -367,7 +404,7 @@ macro_rules! impl_stores {
                             }
                             list.push_unseparated(")");
                             let ids: Vec<(Uuid, String)> =
-                                q.build_query_as().fetch_all(&mut *tx).await?;
+                                q.build_query_as().persistent(tx.persistent).fetch_all(&mut *tx).await?;
 
                             let mut q = sqlx::QueryBuilder::<$db>::new(
                                 "INSERT INTO profiles (user_id, version, created_at, updated_at) ",
@@ -376,7 +413,7 @@ macro_rules! impl_stores {
                                 b.push_bind(*id).push_bind(1_i64).push_bind(now).push_bind(now);
                             });
                             q.push(" ON CONFLICT (user_id) DO NOTHING");
-                            q.build().execute(&mut *tx).await?;
+                            q.build().persistent(tx.persistent).execute(&mut *tx).await?;
                             found.extend(ids);
                         }
                         tx.commit().await?;
@@ -389,48 +426,8 @@ macro_rules! impl_stores {
                     user: Uuid,
                     jobs: Vec<(JobFields, Timestamp)>,
                 ) -> BoxFut<'_, DbResult<()>> {
-                    Box::pin(async move {
-                        let mut tx = self.begin_write().await?;
-                        for chunk in jobs.chunks(SEED_CHUNK) {
-                            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
-                            let mut q = sqlx::QueryBuilder::<$db>::new(
-                                "INSERT INTO jobs (id, user_id, created_at, updated_at, title, company, \
-                                 location, url, description, salary_min, salary_max, status, deadline, notes) ",
-                            );
-                            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
-                                b.push_bind(*id)
-                                    .push_bind(user)
-                                    .push_bind(*at)
-                                    .push_bind(*at)
-                                    .push_bind(f.title.as_str())
-                                    .push_bind(f.company.as_str())
-                                    .push_bind(f.location.as_deref())
-                                    .push_bind(f.url.as_deref())
-                                    .push_bind(f.description.as_deref())
-                                    .push_bind(f.salary_min)
-                                    .push_bind(f.salary_max)
-                                    .push_bind(f.status.as_str())
-                                    .push_bind(f.deadline)
-                                    .push_bind(f.notes.as_deref());
-                            });
-                            q.build().execute(&mut *tx).await?;
-
-                            let mut q = sqlx::QueryBuilder::<$db>::new(
-                                "INSERT INTO job_events (id, user_id, job_id, from_status, to_status, created_at) ",
-                            );
-                            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
-                                b.push_bind(Uuid::now_v7())
-                                    .push_bind(user)
-                                    .push_bind(*id)
-                                    .push_bind(None::<&str>)
-                                    .push_bind(f.status.as_str())
-                                    .push_bind(*at);
-                            });
-                            q.build().execute(&mut *tx).await?;
-                        }
-                        tx.commit().await?;
-                        Ok(())
-                    })
+                    // Each backend has its own fastest bulk path (COPY on PostgreSQL).
+                    Box::pin(self.load_jobs(user, jobs))
                 }
             }
 
@@ -439,8 +436,9 @@ macro_rules! impl_stores {
                     Box::pin(async move {
                         let now = Timestamp::now();
                         let status = f.status;
-                        let mut tx = self.begin_write().await?;
+                        let mut tx = self.begin_write("jobs.create_job").await?;
                         let job = sqlx::query_as::<$db, Job>(sql::JOB_INSERT)
+.persistent(tx.persistent)
                             .bind(Uuid::now_v7())
                             .bind(user)
                             .bind(now)
@@ -458,16 +456,19 @@ macro_rules! impl_stores {
                             .await?;
                         insert_event(&mut tx, user, job.id, None, status, now).await?;
                         tx.commit().await?;
+                        self.wrote(user);
                         Ok(job)
                     })
                 }
 
                 fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.get_job").await?;
                         Ok(sqlx::query_as::<$db, Job>(sql::JOB_GET)
+.persistent(c.persistent)
                             .bind(id)
                             .bind(user)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?)
                     })
                 }
@@ -480,15 +481,17 @@ macro_rules! impl_stores {
                     page: Page,
                 ) -> BoxFut<'_, DbResult<Paged<Job>>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.list_jobs").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         let items = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[0])
+.persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
                             .bind(page.limit)
                             .bind(page.offset)
-                            .fetch_all(&self.pool)
+                            .fetch_all(&mut *c)
                             .await?;
                         let total = self.count_jobs(user, filter).await?;
                         Ok(Paged { items, total })
@@ -504,29 +507,33 @@ macro_rules! impl_stores {
                     limit: i64,
                 ) -> BoxFut<'_, DbResult<Vec<Job>>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.list_jobs_after").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         Ok(sqlx::query_as::<$db, Job>(sql::job_pages(sort)[1])
+.persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
                             .bind(after.key)
                             .bind(after.id)
                             .bind(limit)
-                            .fetch_all(&self.pool)
+                            .fetch_all(&mut *c)
                             .await?)
                     })
                 }
 
                 fn count_jobs(&self, user: Uuid, filter: JobFilter) -> BoxFut<'_, DbResult<i64>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.count_jobs").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         Ok(sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
+.persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?)
                     })
                 }
@@ -538,8 +545,9 @@ macro_rules! impl_stores {
                     patch: Map<String, Value>,
                 ) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
-                        let mut tx = self.begin_write().await?;
+                        let mut tx = self.begin_write("jobs.update_job").await?;
                         let current = sqlx::query_as::<$db, Job>($job_lock)
+.persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *tx)
@@ -550,6 +558,7 @@ macro_rules! impl_stores {
                         let f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
                         let status = f.status;
                         let job = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)
+.persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
                             .bind(now)
@@ -577,20 +586,25 @@ macro_rules! impl_stores {
                             .await?;
                         }
                         tx.commit().await?;
+                        self.wrote(user);
                         Ok(job)
                     })
                 }
 
                 fn delete_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>> {
                     Box::pin(async move {
+                        let mut tx = self.begin_write("jobs.delete_job").await?;
                         let done = sqlx::query::<$db>(sql::JOB_DELETE)
+.persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
-                            .execute(self.writer())
+                            .execute(&mut *tx)
                             .await?;
                         if done.rows_affected() == 0 {
                             return Err(DbError::NotFound);
                         }
+                        tx.commit().await?;
+                        self.wrote(user);
                         Ok(())
                     })
                 }
@@ -602,23 +616,27 @@ macro_rules! impl_stores {
                     page: Page,
                 ) -> BoxFut<'_, DbResult<Paged<JobEvent>>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.list_events").await?;
                         // 404 for a job that is not the user's, rather than an empty list.
                         sqlx::query_as::<$db, Job>(sql::JOB_GET)
+.persistent(c.persistent)
                             .bind(job)
                             .bind(user)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?;
                         let items = sqlx::query_as::<$db, JobEvent>(sql::EVENT_LIST)
+.persistent(c.persistent)
                             .bind(user)
                             .bind(job)
                             .bind(page.limit)
                             .bind(page.offset)
-                            .fetch_all(&self.pool)
+                            .fetch_all(&mut *c)
                             .await?;
                         let total = sqlx::query_scalar::<$db, i64>(sql::EVENT_COUNT)
+.persistent(c.persistent)
                             .bind(user)
                             .bind(job)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?;
                         Ok(Paged { items, total })
                     })
@@ -632,27 +650,32 @@ macro_rules! impl_stores {
                     limit: i64,
                 ) -> BoxFut<'_, DbResult<Vec<JobEvent>>> {
                     Box::pin(async move {
+ let mut c = self.read("jobs.list_events_after").await?;
                         sqlx::query_as::<$db, Job>(sql::JOB_GET)
+.persistent(c.persistent)
                             .bind(job)
                             .bind(user)
-                            .fetch_one(&self.pool)
+                            .fetch_one(&mut *c)
                             .await?;
                         Ok(sqlx::query_as::<$db, JobEvent>(sql::EVENT_AFTER)
+.persistent(c.persistent)
                             .bind(user)
                             .bind(job)
                             .bind(after.key)
                             .bind(after.id)
                             .bind(limit)
-                            .fetch_all(&self.pool)
+                            .fetch_all(&mut *c)
                             .await?)
                     })
                 }
 
                 fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>> {
                     Box::pin(async move {
+ let mut c = self.read_replica("jobs.job_stats", user).await?;
                         Ok(sqlx::query_as::<$db, StatusCount>(sql::JOB_STATS)
+.persistent(c.persistent)
                             .bind(user)
-                            .fetch_all(&self.pool)
+                            .fetch_all(&mut *c)
                             .await?)
                     })
                 }

@@ -15,9 +15,13 @@ pub enum DbError {
     /// The merged record does not satisfy the model's rules.
     #[error("invalid: {0}")]
     Invalid(ValidationErrors),
-    /// No pooled connection within the acquire timeout: the database is overloaded or down.
+    /// No pooled connection within the acquire timeout, or the connection failed: the
+    /// database is overloaded or down.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The statement ran past `DB_STATEMENT_TIMEOUT` and the server cancelled it.
+    #[error("statement timed out")]
+    StatementTimeout(#[source] sqlx::Error),
     /// The configuration cannot work (bad URL, unknown scheme).
     #[error("{0}")]
     Config(String),
@@ -33,6 +37,20 @@ impl From<sqlx::Error> for DbError {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                DbError::Unavailable(e)
+            }
+            // query_canceled: statement_timeout (or a cancel request) stopped the query.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+                DbError::StatementTimeout(e)
+            }
+            // Connection exceptions (08…), insufficient resources (53…: too many
+            // connections) and operator intervention (57P01…57P05: shutdown, restart,
+            // starting up): the database cannot answer now but will again.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("53") || c.starts_with("57P")
+                }) =>
+            {
                 DbError::Unavailable(e)
             }
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {

@@ -9,8 +9,11 @@
 mod backend;
 pub mod error;
 pub mod models;
+pub mod outage;
 pub mod patch;
+pub mod pool;
 pub mod postgres;
+pub mod replica;
 pub mod sql;
 pub mod sqlite;
 pub mod store;
@@ -18,7 +21,7 @@ pub mod timestamp;
 pub mod validate;
 
 pub use error::{DbError, DbResult};
-pub use store::{Database, DbOptions};
+pub use store::{Database, DbOptions, PoolMode};
 pub use timestamp::Timestamp;
 #[cfg(feature = "testing")]
 pub mod testing;

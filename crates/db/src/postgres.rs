@@ -1,24 +1,200 @@
-//! PostgreSQL: the scale-out backend, one pool per instance.
+//! PostgreSQL: the scale-out backend, one pool per instance (plus one for the read replica
+//! when `DATABASE_READ_URL` is set), straight to the server or through a transaction-mode
+//! pooler.
 
-use crate::store::{BoxFut, Database, DbOptions, OpsStore};
-use crate::{DbError, DbResult, sql};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use crate::models::JobFields;
+use crate::outage::Outage;
+use crate::pool::{PoolMonitor, PoolStatus, Unit};
+use crate::replica::{Replica, ReplicaStatus};
+use crate::store::{BoxFut, Database, DbOptions, OpsStore, PoolMode};
+use crate::{DbError, DbResult, Timestamp, sql};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
+use uuid::Uuid;
 
 pub struct PgStore {
     pool: PgPool,
+    monitor: PoolMonitor,
+    /// Behind a transaction-mode pooler: every unit is a transaction of unnamed statements.
+    pooled: bool,
+    /// How a transaction starts; behind a pooler it also sets the statement timeout, which
+    /// the pooler does not let through as a startup option.
+    begin: String,
+    /// Migrations take a session advisory lock, which a transaction pooler cannot hold:
+    /// they always run over a direct connection to `DATABASE_URL`.
+    direct: PgConnectOptions,
+    replica: Option<Arc<Replica>>,
+    outage: Arc<Outage>,
+}
+
+/// A read's connection: pooled as it is, or (behind a pooler) inside a transaction, which
+/// pins one server connection for the whole unit of work. Dropping it rolls back.
+pub enum PgConn {
+    Conn(PoolConnection<Postgres>),
+    Tx(Transaction<'static, Postgres>),
+}
+
+impl Deref for PgConn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            PgConn::Conn(c) => c,
+            PgConn::Tx(t) => t,
+        }
+    }
+}
+
+impl DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            PgConn::Conn(c) => c,
+            PgConn::Tx(t) => t,
+        }
+    }
 }
 
 impl PgStore {
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    async fn read(&self, name: &'static str) -> Result<Unit<'_, PgConn>, sqlx::Error> {
+        let unit = read_from(&self.pool, &self.monitor, self.pooled, &self.begin, name);
+        self.outage.guard(unit).await
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
+    /// A read that may be served by the replica (see [`crate::replica`]).
+    async fn read_replica(
+        &self,
+        name: &'static str,
+        user: Uuid,
+    ) -> Result<Unit<'_, PgConn>, sqlx::Error> {
+        match &self.replica {
+            Some(r) if r.serves(user) => {
+                let unit = read_from(&r.pool, &r.monitor, self.pooled, &self.begin, name);
+                // A replica that stopped answering since its last check must not hold the
+                // request for the whole acquire timeout.
+                match tokio::time::timeout(crate::outage::PROBE_TIMEOUT, unit).await {
+                    Ok(Ok(unit)) => Ok(unit),
+                    Err(_) => {
+                        tracing::warn!(
+                            query = name,
+                            "read replica did not answer: reading from the primary"
+                        );
+                        self.read(name).await
+                    }
+                    // It went away since the last check: the primary answers instead.
+                    Ok(Err(e)) => {
+                        tracing::warn!(query = name, error = %e, "read replica failed: reading from the primary");
+                        self.read(name).await
+                    }
+                }
+            }
+            _ => self.read(name).await,
+        }
     }
+
+    async fn begin_write(
+        &self,
+        name: &'static str,
+    ) -> Result<Unit<'_, Transaction<'static, Postgres>>, sqlx::Error> {
+        let begin = async {
+            if self.pooled {
+                self.pool
+                    .begin_with(AssertSqlSafe(self.begin.clone()))
+                    .await
+            } else {
+                self.pool.begin().await
+            }
+        };
+        self.outage
+            .guard(self.monitor.enter(name, !self.pooled, begin))
+            .await
+    }
+
+    fn wrote(&self, user: Uuid) {
+        if let Some(r) = &self.replica {
+            r.note_write(user);
+        }
+    }
+
+    /// `flowats seed`: one `COPY … FROM STDIN` (text format) for the jobs and one for their
+    /// creation events, in one transaction: no per-row statement, bind or plan.
+    async fn load_jobs(&self, user: Uuid, jobs: Vec<(JobFields, Timestamp)>) -> DbResult<()> {
+        let mut rows = String::with_capacity(jobs.len() * 256);
+        let mut events = String::with_capacity(jobs.len() * 128);
+        for (f, at) in &jobs {
+            let id = Uuid::now_v7();
+            copy_row(
+                &mut rows,
+                &[
+                    Some(&id),
+                    Some(&user),
+                    Some(at),
+                    Some(at),
+                    Some(&f.title),
+                    Some(&f.company),
+                    f.location.as_ref().map(|v| v as _),
+                    f.url.as_ref().map(|v| v as _),
+                    f.description.as_ref().map(|v| v as _),
+                    f.salary_min.as_ref().map(|v| v as _),
+                    f.salary_max.as_ref().map(|v| v as _),
+                    Some(&f.status.as_str()),
+                    f.deadline.as_ref().map(|v| v as _),
+                    f.notes.as_ref().map(|v| v as _),
+                ],
+            );
+            copy_row(
+                &mut events,
+                &[
+                    Some(&Uuid::now_v7()),
+                    Some(&user),
+                    Some(&id),
+                    None,
+                    Some(&f.status.as_str()),
+                    Some(at),
+                ],
+            );
+        }
+        let mut tx = self.begin_write("seed.insert_jobs").await?;
+        for (statement, data) in [(sql::JOB_COPY, rows), (sql::EVENT_COPY, events)] {
+            let mut copy = tx.copy_in_raw(statement).await?;
+            copy.send(data.into_bytes()).await?;
+            copy.finish().await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Appends one row in `COPY` text format: tab-separated, `\N` for NULL, and backslash,
+/// tab, newline and carriage return escaped.
+fn copy_row(out: &mut String, fields: &[Option<&dyn std::fmt::Display>]) {
+    use std::fmt::Write;
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        let Some(value) = field else {
+            out.push_str("\\N");
+            continue;
+        };
+        let start = out.len();
+        write!(out, "{value}").expect("writing to a String cannot fail");
+        if out[start..].contains(['\\', '\t', '\n', '\r']) {
+            let raw = out.split_off(start);
+            for c in raw.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+    out.push('\n');
 }
 
 impl_stores!(
@@ -28,51 +204,192 @@ impl_stores!(
     item_lock = LOCK
 );
 
+async fn read_from<'m>(
+    pool: &PgPool,
+    monitor: &'m PoolMonitor,
+    pooled: bool,
+    begin: &str,
+    name: &'static str,
+) -> Result<Unit<'m, PgConn>, sqlx::Error> {
+    let acquire = async {
+        if pooled {
+            Ok(PgConn::Tx(
+                pool.begin_with(AssertSqlSafe(begin.to_owned())).await?,
+            ))
+        } else {
+            Ok(PgConn::Conn(pool.acquire().await?))
+        }
+    };
+    monitor.enter(name, !pooled, acquire).await
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl OpsStore for PgStore {
     fn ping(&self) -> BoxFut<'_, DbResult<()>> {
         Box::pin(async move {
+            let mut c = self.read("ops.ping").await?;
             sqlx::query_scalar::<Postgres, i32>(sql::PING)
-                .fetch_one(&self.pool)
+                .persistent(c.persistent)
+                .fetch_one(&mut *c)
                 .await?;
             Ok(())
         })
     }
 
     fn migrate(&self) -> BoxFut<'_, DbResult<()>> {
-        Box::pin(async move { Ok(MIGRATOR.run(&self.pool).await?) })
+        Box::pin(async move {
+            let direct = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(self.direct.clone())
+                .await?;
+            let result = MIGRATOR.run(&direct).await;
+            direct.close().await;
+            Ok(result?)
+        })
     }
 
     fn close(&self) -> BoxFut<'_, ()> {
-        Box::pin(self.pool.close())
+        Box::pin(async move {
+            if let Some(r) = &self.replica {
+                r.pool.close().await;
+            }
+            self.pool.close().await
+        })
     }
+
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        let mut primary = self
+            .monitor
+            .status(self.pool.size(), self.pool.num_idle() as u32);
+        if self.outage.is_down() {
+            primary.reachable = false;
+            primary.status = crate::pool::PoolHealth::Critical;
+        }
+        vec![primary]
+    }
+
+    fn replica_status(&self) -> Option<ReplicaStatus> {
+        self.replica.as_ref().map(|r| r.status())
+    }
+
+    fn note_write(&self, user: Uuid) {
+        self.wrote(user);
+    }
+}
+
+/// The seed's `getPooledConnectionString`: `DATABASE_POOLER_URL` when set, else the
+/// database URL with PgBouncer's port 6543 in place of PostgreSQL's 5432 (added when the
+/// URL names no port).
+pub fn pooled_connection_string(database_url: &str, pooler_url: Option<&str>) -> String {
+    if let Some(url) = pooler_url {
+        return url.to_owned();
+    }
+    let Some((scheme, rest)) = database_url.split_once("://") else {
+        return database_url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let host = match host.rsplit_once(':') {
+        Some((h, "5432")) => format!("{h}:6543"),
+        Some((h, port)) if !h.ends_with(']') || port.contains(']') => format!("{h}:{port}"),
+        _ => format!("{host}:6543"),
+    };
+    format!("{scheme}://{userinfo}{host}{tail}")
+}
+
+fn parse(url: &str, what: &str) -> DbResult<PgConnectOptions> {
+    PgConnectOptions::from_str(url).map_err(|e| {
+        DbError::Config(format!(
+            "invalid {what} {:?}: {e}",
+            crate::store::redact_url(url)
+        ))
+    })
 }
 
 /// Connects lazily: the pool opens connections on first use, and a connection lost later
 /// is replaced on the next acquire, so the server recovers by itself when the database
-/// comes back. (`serve` still migrates first, so it only starts once the database answers
-/// within `DB_CONNECTION_TIMEOUT`.)
+/// comes back. (`serve` still migrates first, so it only starts once the database answers.)
 pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
-    let connect = PgConnectOptions::from_str(url)
-        .map_err(|e| {
-            DbError::Config(format!(
-                "invalid PostgreSQL URL {:?}: {e}",
-                crate::store::redact_url(url)
-            ))
-        })?
-        .options([(
-            "statement_timeout",
-            options.statement_timeout.as_millis().to_string(),
-        )]);
-    let pool = PgPoolOptions::new()
-        .max_connections(options.max_connections.max(1))
-        .min_connections(options.min_connections)
-        .acquire_timeout(options.acquire_timeout)
-        .idle_timeout(options.idle_timeout)
-        .connect_lazy_with(connect);
-    Ok(Database::from_backend(
-        "postgres",
-        Arc::new(PgStore { pool }),
-    ))
+    let timeout_ms = options.statement_timeout.as_millis().to_string();
+    let direct =
+        parse(url, "PostgreSQL URL")?.options([("statement_timeout", timeout_ms.as_str())]);
+    let pooled = options.pool_mode == PoolMode::PgBouncer;
+    let session = |o: PgConnectOptions| {
+        if pooled {
+            // PgBouncer 1.18 refuses unknown startup parameters (extra_float_digits,
+            // options), and a statement cache would name statements: neither is sent.
+            o.statement_cache_capacity(0).extra_float_digits(None)
+        } else {
+            o.options([("statement_timeout", timeout_ms.as_str())])
+        }
+    };
+    let primary = if pooled {
+        let pooler = pooled_connection_string(url, options.pooler_url.as_deref());
+        parse(&pooler, "DATABASE_POOLER_URL")?
+    } else {
+        parse(url, "PostgreSQL URL")?
+    };
+    let pool_of = |o: PgConnectOptions| {
+        PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .min_connections(options.min_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(options.idle_timeout)
+            .connect_lazy_with(o)
+    };
+    let max = options.max_connections.max(1);
+    let replica = match &options.read_url {
+        Some(read_url) => Some(Replica::start(
+            pool_of(session(parse(read_url, "DATABASE_READ_URL")?)),
+            PoolMonitor::new("replica", max, options.slow_query),
+            options.read_max_lag,
+        )),
+        None => None,
+    };
+    let primary = session(primary);
+    let monitor = PoolMonitor::new("primary", max, options.slow_query);
+    let waiting = monitor.waiting_counter();
+    let outage = Outage::start(primary.clone(), move || {
+        waiting.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    let store = PgStore {
+        pool: pool_of(primary),
+        monitor,
+        outage,
+        pooled,
+        begin: format!(
+            "BEGIN; SET LOCAL statement_timeout = {}",
+            options.statement_timeout.as_millis()
+        ),
+        direct,
+        replica,
+    };
+    Ok(Database::from_backend("postgres", Arc::new(store)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pooled_connection_string as pooled;
+
+    #[test]
+    fn pooled_connection_strings_follow_the_seed() {
+        assert_eq!(
+            pooled("postgres://u:pw@db:5432/app?sslmode=disable", None),
+            "postgres://u:pw@db:6543/app?sslmode=disable"
+        );
+        assert_eq!(pooled("postgres://db/app", None), "postgres://db:6543/app");
+        assert_eq!(
+            pooled("postgres://db:7000/app", None),
+            "postgres://db:7000/app"
+        );
+        assert_eq!(
+            pooled("postgres://db/app", Some("postgres://pooler:6432/app")),
+            "postgres://pooler:6432/app"
+        );
+    }
 }

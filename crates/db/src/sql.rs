@@ -235,3 +235,14 @@ pub fn like_pattern(q: &str) -> String {
     p.push('%');
     p
 }
+
+/// Bulk loading (`flowats seed`): the column lists of jobs and their creation events, in
+/// the order the loaders send values: `VALUES` on SQLite, `COPY` (text format) on PostgreSQL.
+pub const JOB_BULK_INSERT: &str = "INSERT INTO jobs (id, user_id, created_at, updated_at, title, \
+    company, location, url, description, salary_min, salary_max, status, deadline, notes) ";
+pub const EVENT_BULK_INSERT: &str =
+    "INSERT INTO job_events (id, user_id, job_id, from_status, to_status, created_at) ";
+pub const JOB_COPY: &str = "COPY jobs (id, user_id, created_at, updated_at, title, company, \
+    location, url, description, salary_min, salary_max, status, deadline, notes) FROM STDIN";
+pub const EVENT_COPY: &str =
+    "COPY job_events (id, user_id, job_id, from_status, to_status, created_at) FROM STDIN";

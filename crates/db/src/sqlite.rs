@@ -2,8 +2,11 @@
 //! connection (SQLite allows one writer at a time, so writes queue in the pool rather than
 //! fail with "database is locked") and a pool of readers.
 
+use crate::models::JobFields;
+use crate::pool::{PoolMonitor, PoolStatus, Unit};
 use crate::store::{BoxFut, Database, DbOptions, OpsStore};
-use crate::{DbError, DbResult, sql};
+use crate::{DbError, DbResult, Timestamp, sql};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -11,23 +14,88 @@ use sqlx::{ConnectOptions, Connection, Sqlite, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 pub struct SqliteStore {
     /// Readers; every read runs here.
     pool: SqlitePool,
     /// The one writer connection.
     writer: SqlitePool,
+    readers: PoolMonitor,
+    writers: PoolMonitor,
 }
 
 impl SqliteStore {
-    /// Write transactions take the write lock up front: a deferred transaction that reads
-    /// first and then writes fails at once with SQLITE_BUSY instead of waiting.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+    async fn read(
+        &self,
+        name: &'static str,
+    ) -> Result<Unit<'_, PoolConnection<Sqlite>>, sqlx::Error> {
+        self.readers.enter(name, true, self.pool.acquire()).await
     }
 
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// SQLite has no replica: the same readers.
+    async fn read_replica(
+        &self,
+        name: &'static str,
+        _user: Uuid,
+    ) -> Result<Unit<'_, PoolConnection<Sqlite>>, sqlx::Error> {
+        self.read(name).await
+    }
+
+    /// No replica to keep anyone's reads away from.
+    fn wrote(&self, _user: Uuid) {}
+
+    /// Write transactions take the write lock up front: a deferred transaction that reads
+    /// first and then writes fails at once with SQLITE_BUSY instead of waiting.
+    async fn begin_write(
+        &self,
+        name: &'static str,
+    ) -> Result<Unit<'_, Transaction<'static, Sqlite>>, sqlx::Error> {
+        self.writers
+            .enter(name, true, self.writer.begin_with("BEGIN IMMEDIATE"))
+            .await
+    }
+
+    /// `flowats seed`: multi-row `INSERT`s in one transaction (SQLite has no COPY, and
+    /// with one writer and no network round trips this is its fastest path).
+    async fn load_jobs(&self, user: Uuid, jobs: Vec<(JobFields, Timestamp)>) -> DbResult<()> {
+        /// Rows per statement: 14 parameters each, well under SQLite's 32,766.
+        const CHUNK: usize = 500;
+        let mut tx = self.begin_write("seed.insert_jobs").await?;
+        for chunk in jobs.chunks(CHUNK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(sql::JOB_BULK_INSERT);
+            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
+                b.push_bind(*id)
+                    .push_bind(user)
+                    .push_bind(*at)
+                    .push_bind(*at)
+                    .push_bind(f.title.as_str())
+                    .push_bind(f.company.as_str())
+                    .push_bind(f.location.as_deref())
+                    .push_bind(f.url.as_deref())
+                    .push_bind(f.description.as_deref())
+                    .push_bind(f.salary_min)
+                    .push_bind(f.salary_max)
+                    .push_bind(f.status.as_str())
+                    .push_bind(f.deadline)
+                    .push_bind(f.notes.as_deref());
+            });
+            q.build().execute(&mut *tx).await?;
+
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(sql::EVENT_BULK_INSERT);
+            q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
+                b.push_bind(Uuid::now_v7())
+                    .push_bind(user)
+                    .push_bind(*id)
+                    .push_bind(None::<&str>)
+                    .push_bind(f.status.as_str())
+                    .push_bind(*at);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -59,6 +127,15 @@ impl OpsStore for SqliteStore {
             self.pool.close().await;
             self.writer.close().await;
         })
+    }
+
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        vec![
+            self.readers
+                .status(self.pool.size(), self.pool.num_idle() as u32),
+            self.writers
+                .status(self.writer.size(), self.writer.num_idle() as u32),
+        ]
     }
 }
 
@@ -102,6 +179,15 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         .await?;
     Ok(Database::from_backend(
         "sqlite",
-        Arc::new(SqliteStore { pool, writer }),
+        Arc::new(SqliteStore {
+            readers: PoolMonitor::new(
+                "reader",
+                pool.options().get_max_connections(),
+                options.slow_query,
+            ),
+            writers: PoolMonitor::new("writer", 1, options.slow_query),
+            pool,
+            writer,
+        }),
     ))
 }

@@ -132,6 +132,34 @@ pub trait OpsStore: Send + Sync {
     fn migrate(&self) -> BoxFut<'_, DbResult<()>>;
     /// Closes the pool, waiting for connections in use to be returned.
     fn close(&self) -> BoxFut<'_, ()>;
+    /// Health of each pool (SQLite: readers and the writer; PostgreSQL: the primary).
+    fn pool_status(&self) -> Vec<crate::pool::PoolStatus>;
+    /// The read replica's state, when one is configured.
+    fn replica_status(&self) -> Option<crate::replica::ReplicaStatus> {
+        None
+    }
+    /// `user` wrote on another instance: keep their reads on the primary for a while.
+    fn note_write(&self, _user: Uuid) {}
+}
+
+/// How the server reaches PostgreSQL (`DB_POOL_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolMode {
+    /// Straight to the server; prepared statements are cached per connection.
+    #[default]
+    Direct,
+    /// Through a transaction-mode pooler (PgBouncer, Supavisor): every unit of work is one
+    /// transaction, and its statements are unnamed, so none outlives it.
+    PgBouncer,
+}
+
+impl PoolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMode::Direct => "direct",
+            PoolMode::PgBouncer => "pgbouncer",
+        }
+    }
 }
 
 /// Pool settings (SPEC §2). SQLite uses them for its reader pool; its writer is one
@@ -143,6 +171,17 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
     pub idle_timeout: Duration,
     pub statement_timeout: Duration,
+    /// Store calls slower than this are logged with their name (`DB_SLOW_QUERY_MS`).
+    pub slow_query: Duration,
+    pub pool_mode: PoolMode,
+    /// `DATABASE_POOLER_URL`: where [`PoolMode::PgBouncer`] connects (default: the database
+    /// URL with port 5432 replaced by 6543).
+    pub pooler_url: Option<String>,
+    /// `DATABASE_READ_URL`: the read replica.
+    pub read_url: Option<String>,
+    /// Replay lag past which the replica's reads fall back to the primary
+    /// (`DATABASE_READ_MAX_LAG_MS`).
+    pub read_max_lag: Duration,
 }
 
 impl Default for DbOptions {
@@ -153,6 +192,11 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(600),
             statement_timeout: Duration::from_secs(10),
+            slow_query: Duration::from_millis(200),
+            pool_mode: PoolMode::Direct,
+            pooler_url: None,
+            read_url: None,
+            read_max_lag: Duration::from_secs(1),
         }
     }
 }

@@ -22,6 +22,7 @@ flowats_db::backend_tests!(
     concurrent_patches_of_one_row_lose_nothing,
     keyset_walks_match_one_unpaginated_query,
     keyset_walk_under_concurrent_inserts_and_deletes,
+    bulk_load_keeps_every_field_and_event,
 );
 
 const PAGE: Page = Page {
@@ -807,4 +808,78 @@ async fn postgres_keyset_pages_are_index_scans_without_a_sort() {
             "{sort:?}: the position is not an index condition:\n{plan}"
         );
     }
+}
+
+/// `flowats seed`'s loader (COPY on PostgreSQL, VALUES on SQLite) stores exactly what a
+/// job created through the API would: awkward text, NULLs, dates, times and one event each.
+async fn bulk_load_keeps_every_field_and_event(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let awkward: JobFields = serde_json::from_value(json!({
+        "title": "Tab\there, newline\nthere, back\\slash \\N and \r",
+        "company": "Ünïcødé 株式会社",
+        "location": "\\N",
+        "url": "https://example.com/a?b=c&d",
+        "description": "line one\nline two\t\\",
+        "salary_min": 1,
+        "salary_max": 9_000_000_000i64,
+        "status": "offer",
+        "deadline": "2027-02-28",
+        "notes": ""
+    }))
+    .unwrap();
+    let sparse = job("Plain", "Co");
+    let t1 = Timestamp::from(time::macros::datetime!(2026-01-02 03:04:05.678901 UTC));
+    let t2 = Timestamp::from(time::macros::datetime!(2026-01-02 03:04:05.678902 UTC));
+    db.seed
+        .insert_jobs(a, vec![(awkward.clone(), t1), (sparse.clone(), t2)])
+        .await
+        .unwrap();
+
+    let jobs = db
+        .jobs
+        .list_jobs(a, JobFilter::default(), JobSort::Oldest, PAGE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.total, 2);
+    let got: Vec<_> = jobs
+        .items
+        .iter()
+        .map(|j| {
+            (
+                serde_json::to_value(&j.fields).unwrap(),
+                j.created_at,
+                j.updated_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (serde_json::to_value(&awkward).unwrap(), t1, t1),
+            (serde_json::to_value(&sparse).unwrap(), t2, t2),
+        ]
+    );
+    for (j, status) in jobs.items.iter().zip(["offer", "interested"]) {
+        let events = db.jobs.list_events(a, j.id, PAGE).await.unwrap();
+        let steps: Vec<_> = events
+            .items
+            .iter()
+            .map(|e| (e.from_status.clone(), e.to_status.clone(), e.created_at))
+            .collect();
+        assert_eq!(steps, [(None, status.to_owned(), j.created_at)]);
+    }
+    let found = db
+        .jobs
+        .list_jobs(
+            a,
+            JobFilter {
+                q: Some("株式会社".into()),
+                ..Default::default()
+            },
+            JobSort::Newest,
+            PAGE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1, "bulk-loaded rows are searchable");
 }

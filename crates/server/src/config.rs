@@ -5,8 +5,8 @@
 
 use crate::cache::CacheConfig;
 use crate::cache::local::Policy;
-use flowats_db::DbOptions;
 use flowats_db::store::{redact_url, scheme};
+use flowats_db::{DbOptions, PoolMode};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -157,6 +157,27 @@ impl Config {
             acquire_timeout: v.millis("DB_CONNECTION_TIMEOUT", 30_000, 1)?,
             idle_timeout: v.millis("DB_IDLE_TIMEOUT", 600_000, 1_000)?,
             statement_timeout: v.millis("DB_STATEMENT_TIMEOUT", 10_000, 1)?,
+            slow_query: v.millis("DB_SLOW_QUERY_MS", 200, 1)?,
+            pool_mode: match v.raw("DB_POOL_MODE").as_deref().map(str::trim) {
+                None | Some("direct") => PoolMode::Direct,
+                Some("pgbouncer") if is_postgres => PoolMode::PgBouncer,
+                Some("pgbouncer") => {
+                    return Err(ConfigError {
+                        var: "DB_POOL_MODE",
+                        problem: "\"pgbouncer\" needs a postgres://… DATABASE_URL".into(),
+                    });
+                }
+                Some(other) => {
+                    return Err(invalid(
+                        "DB_POOL_MODE",
+                        "\"direct\" or \"pgbouncer\"",
+                        other,
+                    ));
+                }
+            },
+            pooler_url: postgres_url_var(&v, "DATABASE_POOLER_URL", is_postgres)?,
+            read_url: postgres_url_var(&v, "DATABASE_READ_URL", is_postgres)?,
+            read_max_lag: v.millis("DATABASE_READ_MAX_LAG_MS", 1_000, 0)?,
         };
         if db.min_connections > db.max_connections {
             return Err(ConfigError {
@@ -313,6 +334,26 @@ impl Config {
                 "DB_STATEMENT_TIMEOUT",
                 ms(self.db.statement_timeout).to_string(),
             ),
+            ("DB_SLOW_QUERY_MS", ms(self.db.slow_query).to_string()),
+            ("DB_POOL_MODE", self.db.pool_mode.as_str().to_owned()),
+            (
+                "DATABASE_POOLER_URL",
+                self.db
+                    .pooler_url
+                    .as_deref()
+                    .map_or("(unset)".to_owned(), redact_url),
+            ),
+            (
+                "DATABASE_READ_URL",
+                self.db
+                    .read_url
+                    .as_deref()
+                    .map_or("(unset)".to_owned(), redact_url),
+            ),
+            (
+                "DATABASE_READ_MAX_LAG_MS",
+                ms(self.db.read_max_lag).to_string(),
+            ),
             ("JWT_SECRET", jwt),
             ("JWT_TTL_SECONDS", self.jwt_ttl.as_secs().to_string()),
             (
@@ -359,6 +400,27 @@ impl Config {
 }
 
 /// `true` for PostgreSQL, `false` for SQLite; anything else is an error.
+/// An optional PostgreSQL URL that only makes sense when `DATABASE_URL` is PostgreSQL too.
+fn postgres_url_var<F: Fn(&str) -> Option<String>>(
+    v: &Vars<F>,
+    var: &'static str,
+    is_postgres: bool,
+) -> Result<Option<String>, ConfigError> {
+    let Some(url) = v.raw(var) else {
+        return Ok(None);
+    };
+    if !matches!(scheme(&url), Some("postgres" | "postgresql")) {
+        return Err(invalid(var, "a postgres://… URL", &redact_url(&url)));
+    }
+    if !is_postgres {
+        return Err(ConfigError {
+            var,
+            problem: "needs a postgres://… DATABASE_URL".into(),
+        });
+    }
+    Ok(Some(url))
+}
+
 fn check_database_url(url: &str) -> Result<bool, ConfigError> {
     match scheme(url) {
         Some("sqlite") => Ok(false),

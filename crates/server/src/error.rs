@@ -36,7 +36,8 @@ pub struct ErrorBody {
 pub struct ErrorObject {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
-    /// `unavailable`, `timeout`, `not_ready`, `internal`.
+    /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`, `timeout`,
+    /// `not_ready`, `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,9 +110,28 @@ impl From<DbError> for ApiError {
                 format!("{what} already exists"),
             ),
             DbError::Invalid(errors) => ApiError::invalid(errors),
+            DbError::Unavailable(sqlx::Error::PoolTimedOut) => {
+                let mut e = ApiError::unavailable(
+                    "no database connection came free within DB_CONNECTION_TIMEOUT, retry shortly",
+                    1,
+                );
+                e.code = "db_pool_timeout";
+                e.cause = Some("database pool timed out".into());
+                e
+            }
             DbError::Unavailable(cause) => {
                 let mut e = ApiError::unavailable("the database is unavailable, retry shortly", 1);
+                e.code = "db_unavailable";
                 e.cause = Some(DbError::Unavailable(cause).chain());
+                e
+            }
+            DbError::StatementTimeout(cause) => {
+                let mut e = ApiError::unavailable(
+                    "the database query ran past DB_STATEMENT_TIMEOUT and was cancelled, retry shortly",
+                    1,
+                );
+                e.code = "db_statement_timeout";
+                e.cause = Some(DbError::StatementTimeout(cause).chain());
                 e
             }
             other => ApiError::internal(other.chain()),
@@ -174,7 +194,14 @@ mod tests {
             "secret detail".into(),
         )));
         assert_eq!(e.message, "internal server error");
-        let r = ApiError::from(DbError::Unavailable(sqlx::Error::PoolTimedOut)).into_response();
+        let e = ApiError::from(DbError::Unavailable(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.code, "db_pool_timeout");
+        let r = e.into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let e = ApiError::from(DbError::Unavailable(sqlx::Error::PoolClosed));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "db_unavailable")
+        );
     }
 }
