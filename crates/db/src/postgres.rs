@@ -311,6 +311,71 @@ fn parse(url: &str, what: &str) -> DbResult<PgConnectOptions> {
     })
 }
 
+/// The `-c name=value` settings of a libpq `options` string (spaces inside a value are
+/// escaped with a backslash).
+fn startup_settings(options: &str) -> DbResult<Vec<(String, String)>> {
+    let mut tokens = Vec::new();
+    let mut token = String::new();
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => token.extend(chars.next()),
+            c if c.is_whitespace() => {
+                if !token.is_empty() {
+                    tokens.push(std::mem::take(&mut token));
+                }
+            }
+            c => token.push(c),
+        }
+    }
+    if !token.is_empty() {
+        tokens.push(token);
+    }
+    let mut settings = Vec::new();
+    let mut tokens = tokens.into_iter();
+    while let Some(t) = tokens.next() {
+        let setting = match t.as_str() {
+            "-c" => tokens.next().unwrap_or_default(),
+            _ => match t.strip_prefix("-c").or_else(|| t.strip_prefix("--")) {
+                Some(rest) => rest.to_owned(),
+                None => String::new(),
+            },
+        };
+        let valid = |k: &str| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        };
+        match setting.split_once('=') {
+            Some((k, v)) if valid(&k.replace('-', "_")) => {
+                settings.push((k.replace('-', "_"), v.to_owned()))
+            }
+            _ => {
+                return Err(DbError::Config(format!(
+                    "cannot apply the connection option {t:?} behind a pooler: expected -c name=value"
+                )));
+            }
+        }
+    }
+    Ok(settings)
+}
+
+/// The URL without the query parameter `name`.
+fn without_query_param(url: &str, name: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| p.split('=').next() != Some(name))
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
 /// Connects lazily: the pool opens connections on first use, and a connection lost later
 /// is replaced on the next acquire, so the server recovers by itself when the database
 /// comes back. (`serve` still migrates first, so it only starts once the database answers.)
@@ -328,9 +393,25 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
             o.options([("statement_timeout", timeout_ms.as_str())])
         }
     };
+    // Settings a URL passes as startup options (`options=-c search_path=app`): a pooler
+    // does not forward them, so behind one they are set at the start of every transaction.
+    let mut begin = format!(
+        "BEGIN; SET LOCAL statement_timeout = {}",
+        options.statement_timeout.as_millis()
+    );
     let primary = if pooled {
         let pooler = pooled_connection_string(url, options.pooler_url.as_deref());
-        parse(&pooler, "DATABASE_POOLER_URL")?
+        let with_options = parse(&pooler, "DATABASE_POOLER_URL")?;
+        for (key, value) in startup_settings(with_options.get_options().unwrap_or_default())? {
+            begin.push_str(&format!(
+                "; SET LOCAL {key} = '{}'",
+                value.replace('\'', "''")
+            ));
+        }
+        parse(
+            &without_query_param(&pooler, "options"),
+            "DATABASE_POOLER_URL",
+        )?
     } else {
         parse(url, "PostgreSQL URL")?
     };
@@ -362,10 +443,7 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         monitor,
         outage,
         pooled,
-        begin: format!(
-            "BEGIN; SET LOCAL statement_timeout = {}",
-            options.statement_timeout.as_millis()
-        ),
+        begin,
         direct,
         replica,
     };
@@ -375,6 +453,34 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
 #[cfg(test)]
 mod tests {
     use super::pooled_connection_string as pooled;
+
+    #[test]
+    fn startup_options_become_settings() {
+        let got = super::startup_settings(
+            "-c search_path=t_1 -cstatement_timeout=5s --work-mem=4MB -c application_name=a\\ b",
+        )
+        .unwrap();
+        let want = [
+            ("search_path", "t_1"),
+            ("statement_timeout", "5s"),
+            ("work_mem", "4MB"),
+            ("application_name", "a b"),
+        ];
+        assert_eq!(got, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
+        assert!(super::startup_settings("-c bad;name=1").is_err());
+        assert!(super::startup_settings("-c").is_err());
+        assert_eq!(
+            super::without_query_param(
+                "postgres://h/db?options=-c%20x%3D1&sslmode=disable",
+                "options"
+            ),
+            "postgres://h/db?sslmode=disable"
+        );
+        assert_eq!(
+            super::without_query_param("postgres://h/db?options=x", "options"),
+            "postgres://h/db"
+        );
+    }
 
     #[test]
     fn pooled_connection_strings_follow_the_seed() {

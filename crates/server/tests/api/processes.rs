@@ -3,6 +3,7 @@
 
 use crate::helpers::SECRET;
 use crate::redis_server::{RedisServer, free_port};
+use flowats_db::testing::TestDb;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,13 +14,14 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(database_url: &str, redis_url: &str) -> ServerProcess {
+    async fn start(db: &TestDb, redis_url: &str) -> ServerProcess {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_flowats"))
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
+            .env("DATABASE_URL", &db.url)
+            .envs(db.env.iter().map(|(k, v)| (*k, v)))
             .env("REDIS_URL", redis_url)
             .env("JWT_SECRET", SECRET)
             .env("HOST", "127.0.0.1")
@@ -66,8 +68,8 @@ async fn two_server_processes_see_each_others_writes_within_100ms() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let a = ServerProcess::start(&db.url, &redis.url()).await;
-    let b = ServerProcess::start(&db.url, &redis.url()).await;
+    let a = ServerProcess::start(&db, &redis.url()).await;
+    let b = ServerProcess::start(&db, &redis.url()).await;
     let http = reqwest::Client::new();
 
     let auth: Value = http
