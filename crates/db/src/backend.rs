@@ -493,7 +493,16 @@ macro_rules! impl_stores {
                             .bind(page.offset)
                             .fetch_all(&mut *c)
                             .await?;
-                        let total = self.count_jobs(user, filter).await?;
+                        // On the same connection: a store call never holds one connection
+                        // while waiting for another (with a full pool that would deadlock
+                        // until the acquire timeout).
+                        let total = sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(status)
+                            .bind(pattern.as_deref())
+                            .fetch_one(&mut *c)
+                            .await?;
                         Ok(Paged { items, total })
                     })
                 }

@@ -43,6 +43,9 @@ impl AppState {
     pub fn new(config: Config, db: Database) -> anyhow::Result<AppState> {
         let secret = auth::load_secret(&config)?;
         let cache = Cache::start(config.cache.clone()).map_err(anyhow::Error::msg)?;
+        // A write on another instance keeps that user's replica reads on the primary too.
+        let ops = db.ops.clone();
+        cache.on_remote_write(move |user| ops.note_write(user));
         Ok(AppState(Arc::new(App {
             cache,
             tokens: Tokens::new(&secret, config.jwt_ttl),

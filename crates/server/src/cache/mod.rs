@@ -102,6 +102,9 @@ pub struct Cache {
     pending: Mutex<HashSet<GenKey>>,
     has_pending: AtomicBool,
     totals: Totals,
+    /// Told of every user whose data another instance invalidated (the read replica keeps
+    /// that user's reads on the primary for a while).
+    remote_writes: std::sync::OnceLock<Box<dyn Fn(Uuid) + Send + Sync>>,
 }
 
 fn generation_key((ns, user): GenKey) -> String {
@@ -127,6 +130,7 @@ impl Cache {
             epoch: AtomicU64::new(0),
             pending: Mutex::new(HashSet::new()),
             has_pending: AtomicBool::new(false),
+            remote_writes: std::sync::OnceLock::new(),
             totals: Totals::default(),
             redis,
             config,
@@ -346,6 +350,11 @@ impl Cache {
         }
     }
 
+    /// Calls `notify` with the user of every invalidation message (sent by any instance).
+    pub fn on_remote_write(&self, notify: impl Fn(Uuid) + Send + Sync + 'static) {
+        let _ = self.remote_writes.set(Box::new(notify));
+    }
+
     /// Applies a message from another instance (or this one).
     fn apply(&self, message: &str) {
         let parts: Vec<&str> = message.split(' ').collect();
@@ -357,6 +366,9 @@ impl Cache {
                     generation.parse::<u64>(),
                 ) {
                     self.raise((ns, user), generation);
+                    if let Some(notify) = self.remote_writes.get() {
+                        notify(user);
+                    }
                 }
             }
             ["flush", epoch] => {

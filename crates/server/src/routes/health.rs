@@ -1,4 +1,5 @@
-//! Liveness and readiness. The full health document comes with the monitoring work.
+//! Liveness and readiness, with the database pools' figures. The full health document
+//! comes with the monitoring work.
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -31,8 +32,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             } else {
                 "degraded"
             };
-            Json(json!({"status": "ready", "checks": {"database": "ok", "cache": cache}}))
-                .into_response()
+            Json(json!({
+                "status": "ready",
+                "checks": {"database": "ok", "cache": cache},
+                "database": database_figures(&state),
+            }))
+            .into_response()
         }
         outcome => {
             let why = match outcome {
@@ -46,4 +51,15 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             e.into_response()
         }
     }
+}
+
+/// Pool health (the seed's `getConnectionHealthStatus`) and the read replica's state.
+pub fn database_figures(state: &AppState) -> serde_json::Value {
+    let ops = &state.db.ops;
+    json!({
+        "backend": state.db.backend,
+        "poolMode": state.config.db.pool_mode.as_str(),
+        "pools": ops.pool_status(),
+        "replica": ops.replica_status(),
+    })
 }

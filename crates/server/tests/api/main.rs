@@ -10,6 +10,7 @@ mod cursors;
 mod errors;
 mod isolation;
 mod jobs;
+mod pool;
 mod processes;
 mod profile;
 mod redis_server;
