@@ -43,6 +43,19 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// Connects to a database a test set up itself (a private server), and migrates it.
+    pub async fn connect(url: &str, options: DbOptions) -> TestDb {
+        let db = Database::connect(url, &options).await.expect("connect");
+        db.ops.migrate().await.expect("migrate");
+        TestDb {
+            db,
+            url: url.to_owned(),
+            env: Vec::new(),
+            options,
+            _dir: None,
+        }
+    }
+
     /// The same database opened again with adjusted options (a tiny pool, a short
     /// statement timeout, a replica…); the original must outlive it.
     pub async fn reopen(&self, adjust: impl FnOnce(&mut DbOptions)) -> TestDb {

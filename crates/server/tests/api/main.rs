@@ -10,6 +10,8 @@ mod cursors;
 mod errors;
 mod isolation;
 mod jobs;
+mod outage;
+mod pg_private;
 mod pool;
 mod processes;
 mod profile;
