@@ -17,16 +17,16 @@ macro_rules! impl_item_store {
                 page: $crate::models::Page,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Paged<$crate::models::Item<$fields>>>> {
                 Box::pin(async move {
- let mut c = self.read(concat!(stringify!($sql), ".list")).await?;
+                    let mut c = self.read(concat!(stringify!($sql), ".list")).await?;
                     let items = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::LIST)
-.persistent(c.persistent)
+                        .persistent(c.persistent)
                         .bind(user)
                         .bind(page.limit)
                         .bind(page.offset)
                         .fetch_all(&mut *c)
                         .await?;
                     let total = sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
-.persistent(c.persistent)
+                        .persistent(c.persistent)
                         .bind(user)
                         .fetch_one(&mut *c)
                         .await?;
@@ -41,9 +41,9 @@ macro_rules! impl_item_store {
                 limit: i64,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<Vec<$crate::models::Item<$fields>>>> {
                 Box::pin(async move {
- let mut c = self.read(concat!(stringify!($sql), ".list_after")).await?;
+                    let mut c = self.read(concat!(stringify!($sql), ".list_after")).await?;
                     Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::AFTER)
-.persistent(c.persistent)
+                        .persistent(c.persistent)
                         .bind(user)
                         .bind(after.key)
                         .bind(after.id)
@@ -55,9 +55,9 @@ macro_rules! impl_item_store {
 
             fn count(&self, user: ::uuid::Uuid) -> $crate::store::BoxFut<'_, $crate::DbResult<i64>> {
                 Box::pin(async move {
- let mut c = self.read(concat!(stringify!($sql), ".count")).await?;
+                    let mut c = self.read(concat!(stringify!($sql), ".count")).await?;
                     Ok(sqlx::query_scalar::<$db, i64>($crate::sql::$sql::COUNT)
-.persistent(c.persistent)
+                        .persistent(c.persistent)
                         .bind(user)
                         .fetch_one(&mut *c)
                         .await?)
@@ -73,7 +73,7 @@ macro_rules! impl_item_store {
                     let now = $crate::Timestamp::now();
                     let mut tx = self.begin_write(concat!(stringify!($sql), ".create")).await?;
                     let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::INSERT)
-.persistent(tx.persistent)
+                        .persistent(tx.persistent)
                         .bind(::uuid::Uuid::now_v7())
                         .bind(user)
                         .bind(now)
@@ -93,9 +93,9 @@ macro_rules! impl_item_store {
                 id: ::uuid::Uuid,
             ) -> $crate::store::BoxFut<'_, $crate::DbResult<$crate::models::Item<$fields>>> {
                 Box::pin(async move {
- let mut c = self.read(concat!(stringify!($sql), ".get")).await?;
+                    let mut c = self.read(concat!(stringify!($sql), ".get")).await?;
                     Ok(sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::GET)
-.persistent(c.persistent)
+                        .persistent(c.persistent)
                         .bind(id)
                         .bind(user)
                         .fetch_one(&mut *c)
@@ -113,14 +113,14 @@ macro_rules! impl_item_store {
                     let mut tx = self.begin_write(concat!(stringify!($sql), ".update")).await?;
                     let now = $crate::Timestamp::now();
                     let current = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::$lock)
-.persistent(tx.persistent)
+                        .persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .fetch_one(&mut *tx)
                         .await?;
                     let fields: $fields = $crate::patch::merge(&current.fields, &patch)?;
                     let row = sqlx::query_as::<$db, $crate::models::Item<$fields>>($crate::sql::$sql::UPDATE)
-.persistent(tx.persistent)
+                        .persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .bind(now)
@@ -143,7 +143,7 @@ macro_rules! impl_item_store {
                     let now = $crate::Timestamp::now();
                     let mut tx = self.begin_write(concat!(stringify!($sql), ".delete")).await?;
                     let done = sqlx::query::<$db>($crate::sql::$sql::DELETE)
-.persistent(tx.persistent)
+                        .persistent(tx.persistent)
                         .bind(id)
                         .bind(user)
                         .execute(&mut *tx)
@@ -179,7 +179,7 @@ macro_rules! impl_stores {
                 now: Timestamp,
             ) -> DbResult<()> {
                 sqlx::query::<$db>(sql::PROFILE_BUMP)
-.persistent(tx.persistent)
+                    .persistent(tx.persistent)
                     .bind(user)
                     .bind(now)
                     .execute(&mut **tx)
@@ -196,7 +196,7 @@ macro_rules! impl_stores {
                 now: Timestamp,
             ) -> DbResult<()> {
                 sqlx::query::<$db>(sql::EVENT_INSERT)
-.persistent(tx.persistent)
+                    .persistent(tx.persistent)
                     .bind(Uuid::now_v7())
                     .bind(user)
                     .bind(job)
@@ -220,7 +220,7 @@ macro_rules! impl_stores {
                         let id = Uuid::now_v7();
                         let mut tx = self.begin_write("users.create_user").await?;
                         let user = sqlx::query_as::<$db, User>(sql::USER_INSERT)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .bind(email)
                             .bind(password_hash)
@@ -229,7 +229,7 @@ macro_rules! impl_stores {
                             .fetch_one(&mut *tx)
                             .await?;
                         sqlx::query::<$db>(sql::PROFILE_INSERT)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .bind(now)
                             .execute(&mut *tx)
@@ -241,9 +241,9 @@ macro_rules! impl_stores {
 
                 fn credentials(&self, email: String) -> BoxFut<'_, DbResult<Option<Credentials>>> {
                     Box::pin(async move {
- let mut c = self.read("users.credentials").await?;
+                        let mut c = self.read("users.credentials").await?;
                         Ok(sqlx::query_as::<$db, Credentials>(sql::USER_CREDENTIALS)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(email)
                             .fetch_optional(&mut *c)
                             .await?)
@@ -252,9 +252,9 @@ macro_rules! impl_stores {
 
                 fn get_user(&self, id: Uuid) -> BoxFut<'_, DbResult<User>> {
                     Box::pin(async move {
- let mut c = self.read("users.get_user").await?;
+                        let mut c = self.read("users.get_user").await?;
                         Ok(sqlx::query_as::<$db, User>(sql::USER_GET)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(id)
                             .fetch_one(&mut *c)
                             .await?)
@@ -263,9 +263,9 @@ macro_rules! impl_stores {
 
                 fn user_exists(&self, id: Uuid) -> BoxFut<'_, DbResult<bool>> {
                     Box::pin(async move {
- let mut c = self.read("users.user_exists").await?;
+                        let mut c = self.read("users.user_exists").await?;
                         let n = sqlx::query_scalar::<$db, i64>(sql::USER_EXISTS)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(id)
                             .fetch_one(&mut *c)
                             .await?;
@@ -278,13 +278,13 @@ macro_rules! impl_stores {
                         let mut tx = self.begin_write("users.delete_user").await?;
                         for statement in sql::USER_DELETE_ROWS {
                             sqlx::query::<$db>(statement)
-.persistent(tx.persistent)
+                                .persistent(tx.persistent)
                                 .bind(id)
                                 .execute(&mut *tx)
                                 .await?;
                         }
                         let done = sqlx::query::<$db>(sql::USER_DELETE)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .execute(&mut *tx)
                             .await?;
@@ -300,9 +300,9 @@ macro_rules! impl_stores {
             impl ProfileStore for $store {
                 fn get_profile(&self, user: Uuid) -> BoxFut<'_, DbResult<Profile>> {
                     Box::pin(async move {
- let mut c = self.read("profile.get_profile").await?;
+                        let mut c = self.read("profile.get_profile").await?;
                         Ok(sqlx::query_as::<$db, Profile>(sql::PROFILE_GET)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .fetch_one(&mut *c)
                             .await?)
@@ -317,7 +317,7 @@ macro_rules! impl_stores {
                     Box::pin(async move {
                         let mut tx = self.begin_write("profile.put_profile").await?;
                         let profile = sqlx::query_as::<$db, Profile>(sql::PROFILE_PUT)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(user)
                             .bind(Timestamp::now())
                             .bind(f.full_name)
@@ -438,7 +438,7 @@ macro_rules! impl_stores {
                         let status = f.status;
                         let mut tx = self.begin_write("jobs.create_job").await?;
                         let job = sqlx::query_as::<$db, Job>(sql::JOB_INSERT)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(Uuid::now_v7())
                             .bind(user)
                             .bind(now)
@@ -463,9 +463,9 @@ macro_rules! impl_stores {
 
                 fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.get_job").await?;
+                        let mut c = self.read("jobs.get_job").await?;
                         Ok(sqlx::query_as::<$db, Job>(sql::JOB_GET)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *c)
@@ -481,11 +481,11 @@ macro_rules! impl_stores {
                     page: Page,
                 ) -> BoxFut<'_, DbResult<Paged<Job>>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.list_jobs").await?;
+                        let mut c = self.read("jobs.list_jobs").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         let items = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[0])
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
@@ -516,11 +516,11 @@ macro_rules! impl_stores {
                     limit: i64,
                 ) -> BoxFut<'_, DbResult<Vec<Job>>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.list_jobs_after").await?;
+                        let mut c = self.read("jobs.list_jobs_after").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         Ok(sqlx::query_as::<$db, Job>(sql::job_pages(sort)[1])
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
@@ -534,11 +534,11 @@ macro_rules! impl_stores {
 
                 fn count_jobs(&self, user: Uuid, filter: JobFilter) -> BoxFut<'_, DbResult<i64>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.count_jobs").await?;
+                        let mut c = self.read("jobs.count_jobs").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
                         Ok(sqlx::query_scalar::<$db, i64>(sql::JOB_COUNT)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
@@ -556,7 +556,7 @@ macro_rules! impl_stores {
                     Box::pin(async move {
                         let mut tx = self.begin_write("jobs.update_job").await?;
                         let current = sqlx::query_as::<$db, Job>($job_lock)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *tx)
@@ -567,7 +567,7 @@ macro_rules! impl_stores {
                         let f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
                         let status = f.status;
                         let job = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
                             .bind(now)
@@ -604,7 +604,7 @@ macro_rules! impl_stores {
                     Box::pin(async move {
                         let mut tx = self.begin_write("jobs.delete_job").await?;
                         let done = sqlx::query::<$db>(sql::JOB_DELETE)
-.persistent(tx.persistent)
+                            .persistent(tx.persistent)
                             .bind(id)
                             .bind(user)
                             .execute(&mut *tx)
@@ -625,16 +625,16 @@ macro_rules! impl_stores {
                     page: Page,
                 ) -> BoxFut<'_, DbResult<Paged<JobEvent>>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.list_events").await?;
+                        let mut c = self.read("jobs.list_events").await?;
                         // 404 for a job that is not the user's, rather than an empty list.
                         sqlx::query_as::<$db, Job>(sql::JOB_GET)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(job)
                             .bind(user)
                             .fetch_one(&mut *c)
                             .await?;
                         let items = sqlx::query_as::<$db, JobEvent>(sql::EVENT_LIST)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(job)
                             .bind(page.limit)
@@ -642,7 +642,7 @@ macro_rules! impl_stores {
                             .fetch_all(&mut *c)
                             .await?;
                         let total = sqlx::query_scalar::<$db, i64>(sql::EVENT_COUNT)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(job)
                             .fetch_one(&mut *c)
@@ -659,15 +659,15 @@ macro_rules! impl_stores {
                     limit: i64,
                 ) -> BoxFut<'_, DbResult<Vec<JobEvent>>> {
                     Box::pin(async move {
- let mut c = self.read("jobs.list_events_after").await?;
+                        let mut c = self.read("jobs.list_events_after").await?;
                         sqlx::query_as::<$db, Job>(sql::JOB_GET)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(job)
                             .bind(user)
                             .fetch_one(&mut *c)
                             .await?;
                         Ok(sqlx::query_as::<$db, JobEvent>(sql::EVENT_AFTER)
-.persistent(c.persistent)
+                            .persistent(c.persistent)
                             .bind(user)
                             .bind(job)
                             .bind(after.key)
@@ -680,12 +680,27 @@ macro_rules! impl_stores {
 
                 fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>> {
                     Box::pin(async move {
- let mut c = self.read_replica("jobs.job_stats", user).await?;
-                        Ok(sqlx::query_as::<$db, StatusCount>(sql::JOB_STATS)
-.persistent(c.persistent)
+                        let mut c = self.read_replica("jobs.job_stats", user).await?;
+                        let stats = sqlx::query_as::<$db, StatusCount>(sql::JOB_STATS)
+                            .persistent(c.persistent)
                             .bind(user)
                             .fetch_all(&mut *c)
-                            .await?)
+                            .await;
+                        match stats {
+                            // The replica failed mid-query (shut down, recovery conflict):
+                            // the primary answers instead.
+                            Err(e) if c.role() == "replica" => {
+                                drop(c);
+                                self.replica_failed(&e);
+                                let mut c = self.read("jobs.job_stats").await?;
+                                Ok(sqlx::query_as::<$db, StatusCount>(sql::JOB_STATS)
+                                    .persistent(c.persistent)
+                                    .bind(user)
+                                    .fetch_all(&mut *c)
+                                    .await?)
+                            }
+                            other => Ok(other?),
+                        }
                     })
                 }
             }

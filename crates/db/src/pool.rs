@@ -229,6 +229,11 @@ pub struct Unit<'m, C> {
 }
 
 impl<C> Unit<'_, C> {
+    /// The pool it came from: `primary`, `replica`, `reader`, `writer`.
+    pub fn role(&self) -> &'static str {
+        self.monitor.role
+    }
+
     fn take(&mut self) -> C {
         self.conn.take().expect("unit used after it ended")
     }

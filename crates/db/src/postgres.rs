@@ -74,18 +74,20 @@ impl PgStore {
                 let unit = read_from(&r.pool, &r.monitor, self.pooled, &self.begin, name);
                 // A replica that stopped answering since its last check must not hold the
                 // request for the whole acquire timeout.
-                match tokio::time::timeout(crate::outage::PROBE_TIMEOUT, unit).await {
+                match tokio::time::timeout(crate::replica::ACQUIRE_TIMEOUT, unit).await {
                     Ok(Ok(unit)) => Ok(unit),
-                    Err(_) => {
-                        tracing::warn!(
-                            query = name,
-                            "read replica did not answer: reading from the primary"
-                        );
-                        self.read(name).await
-                    }
-                    // It went away since the last check: the primary answers instead.
-                    Ok(Err(e)) => {
-                        tracing::warn!(query = name, error = %e, "read replica failed: reading from the primary");
+                    // It went away since the last check: the primary answers, and the
+                    // replica gets no more reads until a check finds it fit again.
+                    failed => {
+                        let why = match failed {
+                            Ok(Err(e)) => e.to_string(),
+                            _ => format!(
+                                "no connection within {:?}",
+                                crate::replica::ACQUIRE_TIMEOUT
+                            ),
+                        };
+                        tracing::warn!(query = name, error = %why, "read replica failed: reading from the primary");
+                        r.mark_down(why);
                         self.read(name).await
                     }
                 }
@@ -110,6 +112,13 @@ impl PgStore {
         self.outage
             .guard(self.monitor.enter(name, !self.pooled, begin))
             .await
+    }
+
+    fn replica_failed(&self, e: &sqlx::Error) {
+        if let Some(r) = &self.replica {
+            tracing::warn!(error = %e, "read replica failed mid-query: reading from the primary");
+            r.mark_down(e.to_string());
+        }
     }
 
     fn wrote(&self, user: Uuid) {

@@ -24,11 +24,16 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 pub const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 /// A check that takes longer than this counts as the replica being down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-/// Replay lag in milliseconds; 0 when everything received has been replayed, `NULL` on a
-/// server that is not a standby.
-const LAG_SQL: &str = "SELECT CASE \
+/// A read waits at most this long for a replica connection before it goes to the primary
+/// (and the replica is marked down until its next successful check).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Whether the server is a standby, and its replay lag in milliseconds: 0 when everything
+/// received has been replayed, `NULL` when unknown (no WAL receiver running, so it may be cut
+/// off from its primary; or nothing replayed since it started).
+const LAG_SQL: &str = "SELECT pg_is_in_recovery(), CASE \
     WHEN NOT pg_is_in_recovery() THEN NULL \
-    WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0.0 \
+    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN NULL \
+    WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0.0 \
     ELSE CAST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 AS FLOAT8) END";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -154,17 +159,22 @@ impl Replica {
     pub async fn check(&self) {
         let measured = tokio::time::timeout(
             CHECK_TIMEOUT,
-            sqlx::query_scalar::<_, Option<f64>>(LAG_SQL)
+            sqlx::query_as::<_, (bool, Option<f64>)>(LAG_SQL)
                 .persistent(false)
                 .fetch_one(&self.pool),
         )
         .await;
         let (state, lag, error) = match measured {
-            Ok(Ok(None)) => (ReplicaState::Standalone, None, None),
-            Ok(Ok(Some(lag))) if lag <= self.max_lag.as_millis() as f64 => {
+            Ok(Ok((false, _))) => (ReplicaState::Standalone, None, None),
+            Ok(Ok((true, None))) => (
+                ReplicaState::Lagging,
+                None,
+                Some("replay lag unknown: no WAL receiver, or nothing replayed yet".into()),
+            ),
+            Ok(Ok((true, Some(lag)))) if lag <= self.max_lag.as_millis() as f64 => {
                 (ReplicaState::Ok, Some(lag), None)
             }
-            Ok(Ok(Some(lag))) => (ReplicaState::Lagging, Some(lag), None),
+            Ok(Ok((true, Some(lag)))) => (ReplicaState::Lagging, Some(lag), None),
             Ok(Err(e)) => (ReplicaState::Down, None, Some(e.to_string())),
             Err(_) => (
                 ReplicaState::Down,
@@ -172,6 +182,16 @@ impl Replica {
                 Some(format!("no answer within {CHECK_TIMEOUT:?}")),
             ),
         };
+        self.set(state, lag, error);
+    }
+
+    /// A read found the replica failing: stop offering it reads until the next check
+    /// that succeeds, rather than let every read wait for it.
+    pub fn mark_down(&self, why: String) {
+        self.set(ReplicaState::Down, None, Some(why));
+    }
+
+    fn set(&self, state: ReplicaState, lag: Option<f64>, error: Option<String>) {
         let before = self.state.swap(state as u8, Relaxed);
         if before != state as u8 {
             match state {

@@ -42,6 +42,8 @@ impl SqliteStore {
         self.read(name).await
     }
 
+    fn replica_failed(&self, _e: &sqlx::Error) {}
+
     /// No replica to keep anyone's reads away from.
     fn wrote(&self, _user: Uuid) {}
 

@@ -140,6 +140,9 @@ async fn postgres_statement_timeout_cancels_the_query_and_answers_503() {
         "503 after {took:?}; DB_STATEMENT_TIMEOUT is 300 ms"
     );
     sqlx::raw_sql("ROLLBACK").execute(&mut lock).await.unwrap();
+    // The cancelled unit ran past DB_SLOW_QUERY_MS (200 ms) and was counted (and logged).
+    let status = &app.state.db.ops.pool_status()[0];
+    assert!(status.slow_queries >= 1, "{status:?}");
 
     // Nothing was written by the cancelled request, and the same PATCH now succeeds.
     let events = app
