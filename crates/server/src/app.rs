@@ -5,6 +5,7 @@ use crate::auth::{self, Passwords, Tokens};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::cursor::Cursors;
+use crate::monitor::Monitor;
 use anyhow::Context;
 use flowats_db::Database;
 use std::future::Future;
@@ -20,6 +21,7 @@ pub struct App {
     pub tokens: Tokens,
     pub cursors: Cursors,
     pub passwords: Passwords,
+    pub monitor: Monitor,
     pub config: Config,
 }
 
@@ -51,6 +53,7 @@ impl AppState {
             tokens: Tokens::new(&secret, config.jwt_ttl),
             cursors: Cursors::new(&secret),
             passwords: Passwords::default(),
+            monitor: Monitor::new(config.slow_request, config.critical_request),
             db,
             config,
         })))
@@ -94,6 +97,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let deadline = self.state.config.shutdown_timeout;
         let db = self.state.db.clone();
+        let monitor = tokio::spawn(crate::monitor::run(
+            self.state.clone(),
+            self.state.config.monitor_interval,
+        ));
         let app = crate::router::router(self.state);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -111,6 +118,7 @@ impl Application {
                 Ok(())
             }
         };
+        monitor.abort();
         db.ops.close().await;
         result
     }

@@ -55,6 +55,12 @@ pub struct Config {
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// `MONITOR_INTERVAL_MS`: how often the resource figures are logged.
+    pub monitor_interval: Duration,
+    /// `SLOW_REQUEST_MS` / `CRITICAL_REQUEST_MS`: request durations that log a warning /
+    /// an error, and the health document's request thresholds.
+    pub slow_request: Duration,
+    pub critical_request: Duration,
     pub cache: CacheConfig,
     /// Bearer token for `/api/admin/*`; `None` turns those routes off.
     pub admin_token: Option<Secret>,
@@ -263,6 +269,17 @@ impl Config {
             }
             None => None,
         };
+        let slow_request = v.millis("SLOW_REQUEST_MS", 1_000, 1)?;
+        let critical_request = v.millis("CRITICAL_REQUEST_MS", 5_000, 1)?;
+        if critical_request < slow_request {
+            return Err(ConfigError {
+                var: "CRITICAL_REQUEST_MS",
+                problem: format!(
+                    "must be at least SLOW_REQUEST_MS ({} ms)",
+                    slow_request.as_millis()
+                ),
+            });
+        }
         Ok(Config {
             cache,
             admin_token,
@@ -280,6 +297,9 @@ impl Config {
             log_format,
             request_timeout: v.millis("REQUEST_TIMEOUT_MS", 30_000, 100)?,
             shutdown_timeout: v.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0)?,
+            monitor_interval: v.millis("MONITOR_INTERVAL_MS", 30_000, 1_000)?,
+            slow_request,
+            critical_request,
         })
     }
 
@@ -362,6 +382,9 @@ impl Config {
             ),
             ("REQUEST_TIMEOUT_MS", ms(self.request_timeout).to_string()),
             ("SHUTDOWN_TIMEOUT_MS", ms(self.shutdown_timeout).to_string()),
+            ("MONITOR_INTERVAL_MS", ms(self.monitor_interval).to_string()),
+            ("SLOW_REQUEST_MS", ms(self.slow_request).to_string()),
+            ("CRITICAL_REQUEST_MS", ms(self.critical_request).to_string()),
             ("CACHE_ENABLED", self.cache.enabled.to_string()),
             ("CACHE_MAX_BYTES", self.cache.max_bytes.to_string()),
             ("CACHE_MAX_KEYS", self.cache.max_keys.to_string()),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod monitor;
 pub mod openapi;
 pub mod pagination;
 pub mod router;

@@ -2,7 +2,9 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::routes::{admin, auth, docs, education, employment, health, jobs, profile, skills};
+use crate::routes::{
+    admin, auth, dashboard, docs, education, employment, health, jobs, metrics, profile, skills,
+};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
@@ -23,15 +25,21 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
     let timeout = state.config.request_timeout;
-    with_middleware(api.merge(docs::routes(openapi)), timeout).with_state(state)
+    let routes = api
+        .merge(docs::routes(openapi))
+        .route("/metrics", axum::routing::get(metrics::prometheus))
+        .merge(dashboard::routes());
+    with_middleware(routes, timeout, Some(state.clone())).with_state(state)
 }
 
 /// The fallbacks and layers every route gets: request id (taken from the request or
-/// generated) on the span and the response, a log line per request, panics turned into a
-/// 500 envelope, the request deadline and the body limit.
+/// generated) on the span and the response, a log line per request, the request metrics
+/// (when `monitor` is given), panics turned into a 500 envelope, the request deadline and
+/// the body limit.
 fn with_middleware<S: Clone + Send + Sync + 'static>(
     routes: Router<S>,
     timeout: Duration,
+    monitor: Option<AppState>,
 ) -> Router<S> {
     routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -62,6 +70,10 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn_with_state(
+                    monitor,
+                    crate::monitor::middleware::track,
+                ))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::internal("handler panicked").into_response()
                 }))
@@ -96,10 +108,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::job_stats))
         .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
         .routes(routes!(jobs::list_events))
+        .routes(routes!(health::health))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(admin::cache_stats))
         .routes(routes!(admin::cache_flush))
+        .routes(routes!(dashboard::recent))
 }
 
 /// No request runs longer than `REQUEST_TIMEOUT_MS`: past it the client gets a 503.
@@ -137,6 +151,7 @@ mod tests {
                 )
                 .route("/panic", get(panics)),
             Duration::from_millis(50),
+            None,
         );
         let res = app
             .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())

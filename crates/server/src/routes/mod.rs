@@ -3,10 +3,12 @@
 pub mod admin;
 pub mod auth;
 mod cached;
+pub mod dashboard;
 pub mod docs;
 pub mod health;
 mod items;
 pub mod jobs;
+pub mod metrics;
 pub mod profile;
 
 pub use cached::{CachedJson, cached};

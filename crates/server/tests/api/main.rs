@@ -10,6 +10,7 @@ mod cursors;
 mod errors;
 mod isolation;
 mod jobs;
+mod monitoring;
 mod outage;
 mod pg_private;
 mod pool;
