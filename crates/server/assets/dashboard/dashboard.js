@@ -57,8 +57,11 @@
     const opts = {
       width, height: 200,
       series: [{}].concat(lines.map(([label, stroke, scale]) => ({ label, stroke, width: 2, scale: scale || "y", spanGaps: true }))),
-      axes: [{ stroke: "#8b96a5", grid: { stroke: "#253040" } }, Object.assign({ stroke: "#8b96a5", grid: { stroke: "#253040" } }, yAxis || {})],
-      scales: { x: { time: true } },
+      axes: [{ stroke: "#8b96a5", grid: { stroke: "#253040" } }, Object.assign({ stroke: "#8b96a5", grid: { stroke: "#253040" } }, yAxis || {})]
+        .concat(lines.some((l) => l[2] === "pct")
+          ? [{ scale: "pct", side: 1, stroke: "#f85149", grid: { show: false }, values: (u, v) => v.map((x) => x + "%") }]
+          : []),
+      scales: { x: { time: true }, pct: { range: [0, 100] } },
     };
     return new uPlot(opts, [[]].concat(lines.map(() => [])), el);
   }

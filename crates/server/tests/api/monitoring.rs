@@ -228,6 +228,25 @@ async fn metrics_parse_and_count_requests_by_route(app: TestApp) {
             .iter()
             .any(|(_, v)| *v > 0.0)
     );
+    // Every metric the Grafana dashboard in ops/grafana queries exists.
+    let grafana = include_str!("../../../../ops/grafana/flowats.json");
+    let mut names: Vec<&str> = grafana
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("flowats_"))
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 8, "{names:?}");
+    for name in names {
+        let family = ["_bucket", "_total", "_count", "_sum"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        assert!(
+            scrape.families.contains_key(family),
+            "ops/grafana/flowats.json queries {name}, which /metrics does not have"
+        );
+    }
 }
 
 fn testing_share(app: &TestApp) -> flowats_db::testing::TestDb {
