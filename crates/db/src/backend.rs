@@ -431,6 +431,59 @@ macro_rules! impl_stores {
                 }
             }
 
+        impl AnalyticsStore for $store {
+                fn get_analytics(
+                    &self,
+                    user: Uuid,
+                    job: Uuid,
+                    profile_version: i64,
+                ) -> BoxFut<'_, DbResult<Option<StoredAnalytics>>> {
+                    Box::pin(async move {
+                        let mut c = self.read_replica("analytics.get", user).await?;
+                        Ok(sqlx::query_as::<$db, StoredAnalytics>(sql::ANALYTICS_GET)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(job)
+                            .bind(profile_version)
+                            .fetch_optional(&mut *c)
+                            .await?)
+                    })
+                }
+
+                fn put_analytics(
+                    &self,
+                    user: Uuid,
+                    job: Uuid,
+                    profile_version: i64,
+                    score: i64,
+                    result: Value,
+                ) -> BoxFut<'_, DbResult<()>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write("analytics.put").await?;
+                        sqlx::query::<$db>(sql::ANALYTICS_PUT)
+                            .persistent(tx.persistent)
+                            .bind(Uuid::now_v7())
+                            .bind(user)
+                            .bind(job)
+                            .bind(profile_version)
+                            .bind(score)
+                            .bind(sqlx::types::Json(result))
+                            .bind(Timestamp::now())
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query::<$db>(sql::ANALYTICS_PRUNE)
+                            .persistent(tx.persistent)
+                            .bind(user)
+                            .bind(job)
+                            .bind(profile_version)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok(())
+                    })
+                }
+            }
+
         impl JobStore for $store {
                 fn create_job(&self, user: Uuid, f: JobFields) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {

@@ -53,6 +53,10 @@ impl From<sqlx::Error> for DbError {
             {
                 DbError::Unavailable(e)
             }
+            // The row a write refers to is gone (deleted concurrently).
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation => {
+                DbError::NotFound
+            }
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => {
                 let what = match db.constraint() {
                     Some(c) if c.contains("email") => "email",

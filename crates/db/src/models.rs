@@ -299,3 +299,11 @@ pub struct StatusCount {
     pub status: String,
     pub count: i64,
 }
+
+/// A stored analytics result (`job_analytics_cache`).
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredAnalytics {
+    pub score: i64,
+    pub result: sqlx::types::Json<serde_json::Value>,
+    pub created_at: Timestamp,
+}

@@ -246,3 +246,17 @@ pub const JOB_COPY: &str = "COPY jobs (id, user_id, created_at, updated_at, titl
     location, url, description, salary_min, salary_max, status, deadline, notes) FROM STDIN";
 pub const EVENT_COPY: &str =
     "COPY job_events (id, user_id, job_id, from_status, to_status, created_at) FROM STDIN";
+
+/// Job analytics, one row per (user, job, profile version). `$1` user, `$2` job, `$3`
+/// profile version.
+pub const ANALYTICS_GET: &str = "SELECT score, result, created_at FROM job_analytics_cache \
+    WHERE user_id = $1 AND job_id = $2 AND profile_version = $3";
+/// `$1` id, `$2` user, `$3` job, `$4` profile version, `$5` score, `$6` result, `$7` time.
+pub const ANALYTICS_PUT: &str = "INSERT INTO job_analytics_cache \
+    (id, user_id, job_id, profile_version, score, result, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7) \
+    ON CONFLICT (user_id, job_id, profile_version) \
+    DO UPDATE SET score = excluded.score, result = excluded.result, created_at = excluded.created_at";
+/// Results for older profile versions are never read again.
+pub const ANALYTICS_PRUNE: &str = "DELETE FROM job_analytics_cache \
+    WHERE user_id = $1 AND job_id = $2 AND profile_version < $3";

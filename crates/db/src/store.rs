@@ -107,6 +107,26 @@ pub trait JobStore: Send + Sync {
     fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>>;
 }
 
+/// Job analytics computed for one profile version (`job_analytics_cache`).
+pub trait AnalyticsStore: Send + Sync {
+    /// The stored result for this profile version, if any. May read the replica.
+    fn get_analytics(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        profile_version: i64,
+    ) -> BoxFut<'_, DbResult<Option<StoredAnalytics>>>;
+    /// Stores (or replaces) the result for this profile version and drops older ones.
+    fn put_analytics(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        profile_version: i64,
+        score: i64,
+        result: Value,
+    ) -> BoxFut<'_, DbResult<()>>;
+}
+
 /// Bulk loading for `flowats seed`: multi-row inserts in large transactions.
 pub trait SeedStore: Send + Sync {
     /// Creates the accounts that do not exist yet (all with one password hash) and their
@@ -211,6 +231,7 @@ pub struct Database {
     pub education: Arc<dyn ItemStore<EducationFields>>,
     pub employment: Arc<dyn ItemStore<EmploymentFields>>,
     pub jobs: Arc<dyn JobStore>,
+    pub analytics: Arc<dyn AnalyticsStore>,
     pub ops: Arc<dyn OpsStore>,
     pub seed: Arc<dyn SeedStore>,
 }
@@ -237,6 +258,7 @@ impl Database {
             + ItemStore<EducationFields>
             + ItemStore<EmploymentFields>
             + JobStore
+            + AnalyticsStore
             + OpsStore
             + SeedStore
             + 'static,
@@ -249,6 +271,7 @@ impl Database {
             education: store.clone(),
             employment: store.clone(),
             jobs: store.clone(),
+            analytics: store.clone(),
             seed: store.clone(),
             ops: store,
         }

@@ -1,6 +1,7 @@
 //! The FlowATS server: configuration, the router and its handlers, authentication, and
 //! the command-line entry points. Storage lives in the `flowats-db` crate.
 
+pub mod ai;
 pub mod app;
 pub mod auth;
 pub mod cache;

@@ -3,7 +3,8 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::routes::{
-    admin, auth, dashboard, docs, education, employment, health, jobs, metrics, profile, skills,
+    admin, analytics, auth, dashboard, docs, education, employment, health, jobs, metrics, profile,
+    skills,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -108,6 +109,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::job_stats))
         .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
         .routes(routes!(jobs::list_events))
+        .routes(routes!(analytics::job_analytics))
         .routes(routes!(health::health))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))

@@ -128,6 +128,11 @@ impl CacheKeys {
         CacheKey::new(user, Ns::Jobs, "job", id.to_string())
     }
 
+    /// Invalidated by any profile change and any job write of the user.
+    pub fn job_analytics(user: Uuid, job: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Analytics, "analytics", job.to_string())
+    }
+
     pub fn job_events(user: Uuid, id: Uuid, window: &str) -> CacheKey {
         CacheKey::new(user, Ns::Jobs, "job", format!("{id}:events:{window}"))
     }

@@ -12,8 +12,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 /// Upper bounds (ms) of the latency buckets the ring keeps; the last bucket is open.
@@ -65,7 +65,7 @@ pub struct Metrics {
     total: AtomicU64,
     errors: AtomicU64,
     buckets: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
-    routes: Mutex<HashMap<String, &'static str>>,
+    routes: RwLock<HashMap<String, &'static str>>,
     ring: Mutex<VecDeque<Snapshot>>,
 }
 
@@ -106,14 +106,17 @@ impl Metrics {
             total: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             buckets: Default::default(),
-            routes: Mutex::new(HashMap::new()),
+            routes: RwLock::new(HashMap::new()),
             ring: Mutex::new(VecDeque::with_capacity(RING_LEN)),
         }
     }
 
     /// A `'static` copy of a route template (the set of routes is fixed, so this is bounded).
     pub fn intern(&self, route: &str) -> &'static str {
-        let mut routes = self.routes.lock().expect("routes lock");
+        if let Some(r) = self.routes.read().expect("routes lock").get(route) {
+            return r;
+        }
+        let mut routes = self.routes.write().expect("routes lock");
         if let Some(r) = routes.get(route) {
             return r;
         }

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 mod cached;
 pub mod dashboard;

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod analytics;
 mod auth;
 mod cache;
 mod cursors;
