@@ -731,6 +731,17 @@ macro_rules! impl_stores {
                     })
                 }
 
+                fn event_history(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusChange>>> {
+                    Box::pin(async move {
+                        let mut c = self.read_replica("jobs.event_history", user).await?;
+                        Ok(sqlx::query_as::<$db, StatusChange>(sql::EVENT_HISTORY)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .fetch_all(&mut *c)
+                            .await?)
+                    })
+                }
+
                 fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>> {
                     Box::pin(async move {
                         let mut c = self.read_replica("jobs.job_stats", user).await?;

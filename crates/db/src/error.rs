@@ -48,7 +48,9 @@ impl From<sqlx::Error> for DbError {
             // starting up): the database cannot answer now but will again.
             sqlx::Error::Database(db)
                 if db.code().is_some_and(|c| {
-                    c.starts_with("08") || c.starts_with("53") || c.starts_with("57P")
+                    // SQLSTATEs are five characters; SQLite's numeric codes are shorter.
+                    c.len() == 5
+                        && (c.starts_with("08") || c.starts_with("53") || c.starts_with("57P"))
                 }) =>
             {
                 DbError::Unavailable(e)

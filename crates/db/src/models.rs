@@ -307,3 +307,11 @@ pub struct StoredAnalytics {
     pub result: sqlx::types::Json<serde_json::Value>,
     pub created_at: Timestamp,
 }
+
+/// One status change: the job entered `to_status` at `created_at`.
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusChange {
+    pub job_id: Uuid,
+    pub to_status: String,
+    pub created_at: Timestamp,
+}

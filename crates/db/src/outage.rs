@@ -35,18 +35,19 @@ pub struct Outage {
 }
 
 impl Outage {
-    /// Starts the watchdog for a pool whose waiting callers `waiting` counts; it stops when
-    /// the returned handle is dropped.
+    /// Starts the watchdog for a pool whose waiting callers `waiting` counts and whose
+    /// successful acquires `succeeded` counts; it stops when the returned handle is dropped.
     pub(crate) fn start(
         probe: PgConnectOptions,
         waiting: impl Fn() -> u64 + Send + 'static,
+        succeeded: impl Fn() -> u64 + Send + 'static,
     ) -> Arc<Outage> {
         let outage = Arc::new(Outage {
             down: AtomicBool::new(false),
             outages: AtomicU64::new(0),
             opened: Notify::new(),
         });
-        tokio::spawn(watchdog(Arc::downgrade(&outage), probe, waiting));
+        tokio::spawn(watchdog(Arc::downgrade(&outage), probe, waiting, succeeded));
         outage
     }
 
@@ -92,8 +93,22 @@ fn down_error() -> sqlx::Error {
     ))
 }
 
+/// Why a probe says the database is down, or `None` when it is up (or only busy or full).
+fn probe_failure(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => Some(e.to_string()),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // Connection exceptions, and shutdown / crash / starting up.
+            (code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+                .then(|| e.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// Opens one connection and runs a query over the simple protocol (no named statement,
-/// so it works through a transaction pooler too).
+/// so it works through a transaction pooler too). `Err` only when the database is down.
 async fn probe(options: &PgConnectOptions) -> Result<(), String> {
     let attempt = async {
         let mut conn: PgConnection = options.connect().await?;
@@ -102,7 +117,7 @@ async fn probe(options: &PgConnectOptions) -> Result<(), String> {
     };
     match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => probe_failure(&e).map_or(Ok(()), Err),
         Err(_) => Err(format!("no answer within {PROBE_TIMEOUT:?}")),
     }
 }
@@ -111,9 +126,11 @@ async fn watchdog(
     outage: Weak<Outage>,
     options: PgConnectOptions,
     waiting: impl Fn() -> u64 + Send + 'static,
+    succeeded: impl Fn() -> u64 + Send + 'static,
 ) {
     let options = options.disable_statement_logging();
     let mut waited = Duration::ZERO;
+    let mut progress = succeeded();
     loop {
         tokio::time::sleep(PROBE_EVERY).await;
         let Some(outage) = outage.upgrade() else {
@@ -123,13 +140,17 @@ async fn watchdog(
             if probe(&options).await.is_ok() {
                 outage.mark(false, "");
             }
+            progress = succeeded();
             continue;
         }
-        waited = if waiting() > 0 {
+        let now = succeeded();
+        // Waiting callers while others get connections: busy, not down.
+        waited = if waiting() > 0 && now == progress {
             waited + PROBE_EVERY
         } else {
             Duration::ZERO
         };
+        progress = now;
         if waited >= SUSPECT_AFTER {
             waited = Duration::ZERO;
             if let Err(why) = probe(&options).await {

@@ -32,6 +32,8 @@ pub struct PoolMonitor {
     max: u32,
     slow: Duration,
     waiting: Arc<AtomicU64>,
+    /// Acquires that got a connection (the outage watchdog's sign of progress).
+    succeeded: Arc<AtomicU64>,
     timeouts: AtomicU64,
     slow_units: AtomicU64,
     buckets: [AtomicU64; ACQUIRE_BUCKETS_US.len() + 1],
@@ -45,6 +47,7 @@ impl PoolMonitor {
             max,
             slow,
             waiting: Arc::new(AtomicU64::new(0)),
+            succeeded: Arc::new(AtomicU64::new(0)),
             timeouts: AtomicU64::new(0),
             slow_units: AtomicU64::new(0),
             buckets: Default::default(),
@@ -55,6 +58,11 @@ impl PoolMonitor {
     /// The number of callers waiting for a connection, shared with watchers.
     pub(crate) fn waiting_counter(&self) -> Arc<AtomicU64> {
         self.waiting.clone()
+    }
+
+    /// The number of acquires that got a connection, shared with watchers.
+    pub(crate) fn succeeded_counter(&self) -> Arc<AtomicU64> {
+        self.succeeded.clone()
     }
 
     /// Acquires through `acquire`, counting the wait, and wraps the result for `name`.
@@ -75,12 +83,15 @@ impl PoolMonitor {
         let waited = started.elapsed();
         self.observe(waited);
         match result {
-            Ok(conn) => Ok(Unit {
-                conn: Some(conn),
-                persistent,
-                name,
-                started: Instant::now(),
-                monitor: self,
+            Ok(conn) => Ok({
+                self.succeeded.fetch_add(1, Relaxed);
+                Unit {
+                    conn: Some(conn),
+                    persistent,
+                    name,
+                    started: Instant::now(),
+                    monitor: self,
+                }
             }),
             Err(e) => {
                 if matches!(e, sqlx::Error::PoolTimedOut) {

@@ -78,16 +78,13 @@ impl PgStore {
                     Ok(Ok(unit)) => Ok(unit),
                     // It went away since the last check: the primary answers, and the
                     // replica gets no more reads until a check finds it fit again.
-                    failed => {
-                        let why = match failed {
-                            Ok(Err(e)) => e.to_string(),
-                            _ => format!(
-                                "no connection within {:?}",
-                                crate::replica::ACQUIRE_TIMEOUT
-                            ),
-                        };
-                        tracing::warn!(query = name, error = %why, "read replica failed: reading from the primary");
-                        r.mark_down(why);
+                    // Busy: this read goes to the primary; the replica stays in use.
+                    Err(_) => self.read(name).await,
+                    Ok(Err(e)) => {
+                        tracing::warn!(query = name, error = %e, "read replica failed: reading from the primary");
+                        if is_connection_error(&e) {
+                            r.mark_down(e.to_string());
+                        }
                         self.read(name).await
                     }
                 }
@@ -117,7 +114,9 @@ impl PgStore {
     fn replica_failed(&self, e: &sqlx::Error) {
         if let Some(r) = &self.replica {
             tracing::warn!(error = %e, "read replica failed mid-query: reading from the primary");
-            r.mark_down(e.to_string());
+            if is_connection_error(e) {
+                r.mark_down(e.to_string());
+            }
         }
     }
 
@@ -287,6 +286,17 @@ impl OpsStore for PgStore {
     }
 }
 
+/// Whether the error says the server (not the query) failed: then it is marked down.
+fn is_connection_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
 /// The seed's `getPooledConnectionString`: `DATABASE_POOLER_URL` when set, else the
 /// database URL with PgBouncer's port 6543 in place of PostgreSQL's 5432 (added when the
 /// URL names no port).
@@ -355,6 +365,11 @@ fn startup_settings(options: &str) -> DbResult<Vec<(String, String)>> {
                 && k.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         };
+        if setting.contains('\\') {
+            return Err(DbError::Config(format!(
+                "cannot apply the connection option {t:?} behind a pooler: backslashes are not supported"
+            )));
+        }
         match setting.split_once('=') {
             Some((k, v)) if valid(&k.replace('-', "_")) => {
                 settings.push((k.replace('-', "_"), v.to_owned()))
@@ -412,8 +427,10 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         let pooler = pooled_connection_string(url, options.pooler_url.as_deref());
         let with_options = parse(&pooler, "DATABASE_POOLER_URL")?;
         for (key, value) in startup_settings(with_options.get_options().unwrap_or_default())? {
+            // set_config parses the value as a startup option would (`search_path=a,b` is
+            // two schemas, where `SET … = 'a,b'` would be one); `true`: this transaction only.
             begin.push_str(&format!(
-                "; SET LOCAL {key} = '{}'",
+                "; SELECT set_config('{key}', '{}', true)",
                 value.replace('\'', "''")
             ));
         }
@@ -434,21 +451,33 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
     };
     let max = options.max_connections.max(1);
     let replica = match &options.read_url {
-        Some(read_url) => Some(Replica::start(
-            pool_of(session(parse(read_url, "DATABASE_READ_URL")?)),
-            PoolMonitor::new("replica", max, options.slow_query),
-            options.read_max_lag,
-        )),
+        Some(read_url) => {
+            let replica = session(parse(read_url, "DATABASE_READ_URL")?);
+            Some((replica.clone(), pool_of(replica)))
+        }
         None => None,
     };
     let primary = session(primary);
     let monitor = PoolMonitor::new("primary", max, options.slow_query);
     let waiting = monitor.waiting_counter();
-    let outage = Outage::start(primary.clone(), move || {
-        waiting.load(std::sync::atomic::Ordering::Relaxed)
+    let succeeded = monitor.succeeded_counter();
+    let outage = Outage::start(
+        primary.clone(),
+        move || waiting.load(std::sync::atomic::Ordering::Relaxed),
+        move || succeeded.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let pool = pool_of(primary);
+    let replica = replica.map(|(options_of_replica, replica_pool)| {
+        Replica::start(
+            replica_pool,
+            options_of_replica,
+            pool.clone(),
+            PoolMonitor::new("replica", max, options.slow_query),
+            options.read_max_lag,
+        )
     });
     let store = PgStore {
-        pool: pool_of(primary),
+        pool,
         monitor,
         outage,
         pooled,

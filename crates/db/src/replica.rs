@@ -3,15 +3,24 @@
 //!
 //! Only reads that tolerate a little staleness (job statistics, analytics) are offered to
 //! the replica, and even those go to the primary when
-//! - the replica is down, or its replay lag is over `DATABASE_READ_MAX_LAG_MS` (a checker
-//!   task measures it every [`CHECK_EVERY`]), or
+//! - the replica is down, or its replay lag is over `DATABASE_READ_MAX_LAG_MS`, or
 //! - the user wrote within the read-your-writes window (the lag limit plus
 //!   [`READ_YOUR_WRITES`]): writes made on this instance are noted by the store, writes made
 //!   on other instances by the server when their cache invalidations arrive.
+//!
+//! Lag is measured against the primary, not from the replica's own view (which a stalled or
+//! cut-off standby gets wrong): every [`CHECK_EVERY`] a checker reads the primary's WAL
+//! position and the replica's replay position (over its own connection, so a busy replica
+//! pool does not look like an outage). When the replica is behind a position the primary had
+//! reached, the lag is the time since that position was first seen unreplayed.
+//!
+//! (Old list, kept for the record of what routes a read:
+//! see [`Replica::serves`].)
 
 use crate::pool::{PoolMonitor, PoolStatus};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, PgPool, Row};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
@@ -27,14 +36,11 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// A read waits at most this long for a replica connection before it goes to the primary
 /// (and the replica is marked down until its next successful check).
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
-/// Whether the server is a standby, and its replay lag in milliseconds: 0 when everything
-/// received has been replayed, `NULL` when unknown (no WAL receiver running, so it may be cut
-/// off from its primary; or nothing replayed since it started).
-const LAG_SQL: &str = "SELECT pg_is_in_recovery(), CASE \
-    WHEN NOT pg_is_in_recovery() THEN NULL \
-    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN NULL \
-    WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0.0 \
-    ELSE CAST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 AS FLOAT8) END";
+/// On the replica: whether it is a standby, and how far it has replayed (bytes of WAL).
+const REPLICA_SQL: &str = "SELECT pg_is_in_recovery(), \
+    CAST(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') AS BIGINT)";
+/// On the primary: how far it has written.
+const PRIMARY_SQL: &str = "SELECT CAST(pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') AS BIGINT)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +90,12 @@ pub struct ReplicaStatus {
 pub struct Replica {
     pub(crate) pool: PgPool,
     pub(crate) monitor: PoolMonitor,
+    /// The checker's own connection to the replica.
+    options: PgConnectOptions,
+    checker: tokio::sync::Mutex<Option<PgConnection>>,
+    primary: PgPool,
+    /// The oldest primary WAL position (bytes) seen and not yet replayed, and when.
+    pending: Mutex<Option<(i64, Instant)>>,
     max_lag: Duration,
     state: AtomicU8,
     last: Mutex<(Option<f64>, Option<String>)>,
@@ -92,10 +104,20 @@ pub struct Replica {
 
 impl Replica {
     /// Starts the checker, which stops when the replica is dropped.
-    pub(crate) fn start(pool: PgPool, monitor: PoolMonitor, max_lag: Duration) -> Arc<Replica> {
+    pub(crate) fn start(
+        pool: PgPool,
+        options: PgConnectOptions,
+        primary: PgPool,
+        monitor: PoolMonitor,
+        max_lag: Duration,
+    ) -> Arc<Replica> {
         let replica = Arc::new(Replica {
             pool,
             monitor,
+            options,
+            checker: tokio::sync::Mutex::new(None),
+            primary,
+            pending: Mutex::new(None),
             max_lag,
             state: AtomicU8::new(0),
             last: Mutex::new((None, None)),
@@ -157,32 +179,61 @@ impl Replica {
 
     /// Measures the lag once and updates the state.
     pub async fn check(&self) {
-        let measured = tokio::time::timeout(
+        let replica = tokio::time::timeout(CHECK_TIMEOUT, self.replica_position()).await;
+        let (in_recovery, replayed) = match replica {
+            Ok(Ok(position)) => position,
+            failed => {
+                *self.checker.lock().await = None;
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {CHECK_TIMEOUT:?}"),
+                };
+                self.set(ReplicaState::Down, None, Some(why));
+                return;
+            }
+        };
+        let Some(replayed) = replayed.filter(|_| in_recovery) else {
+            self.set(ReplicaState::Standalone, None, None);
+            return;
+        };
+        let primary = tokio::time::timeout(
             CHECK_TIMEOUT,
-            sqlx::query_as::<_, (bool, Option<f64>)>(LAG_SQL)
-                .persistent(false)
-                .fetch_one(&self.pool),
+            sqlx::raw_sql(PRIMARY_SQL).fetch_one(&self.primary),
         )
         .await;
-        let (state, lag, error) = match measured {
-            Ok(Ok((false, _))) => (ReplicaState::Standalone, None, None),
-            Ok(Ok((true, None))) => (
-                ReplicaState::Lagging,
-                None,
-                Some("replay lag unknown: no WAL receiver, or nothing replayed yet".into()),
-            ),
-            Ok(Ok((true, Some(lag)))) if lag <= self.max_lag.as_millis() as f64 => {
-                (ReplicaState::Ok, Some(lag), None)
-            }
-            Ok(Ok((true, Some(lag)))) => (ReplicaState::Lagging, Some(lag), None),
-            Ok(Err(e)) => (ReplicaState::Down, None, Some(e.to_string())),
-            Err(_) => (
-                ReplicaState::Down,
-                None,
-                Some(format!("no answer within {CHECK_TIMEOUT:?}")),
-            ),
+        let written: i64 = match primary.map(|r| r.map(|row| row.try_get::<i64, _>(0))) {
+            Ok(Ok(Ok(w))) => w,
+            // The primary did not say: nothing to measure against this time.
+            _ => return,
         };
-        self.set(state, lag, error);
+        let lag = {
+            let mut pending = self.pending.lock().expect("replica lock");
+            if pending.is_some_and(|(lsn, _)| replayed >= lsn) {
+                *pending = None;
+            }
+            if replayed < written && pending.is_none() {
+                *pending = Some((written, Instant::now()));
+            }
+            pending.map_or(Duration::ZERO, |(_, since)| since.elapsed())
+        };
+        let lag_ms = lag.as_secs_f64() * 1000.0;
+        let state = if lag <= self.max_lag {
+            ReplicaState::Ok
+        } else {
+            ReplicaState::Lagging
+        };
+        self.set(state, Some((lag_ms * 10.0).round() / 10.0), None);
+    }
+
+    /// Over the checker's own connection (opened again after a failure).
+    async fn replica_position(&self) -> Result<(bool, Option<i64>), sqlx::Error> {
+        let mut conn = self.checker.lock().await;
+        if conn.is_none() {
+            *conn = Some(self.options.connect().await?);
+        }
+        let c = conn.as_mut().expect("connected above");
+        let row = sqlx::raw_sql(REPLICA_SQL).fetch_one(&mut *c).await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     /// A read found the replica failing: stop offering it reads until the next check

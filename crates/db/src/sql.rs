@@ -260,3 +260,7 @@ pub const ANALYTICS_PUT: &str = "INSERT INTO job_analytics_cache \
 /// Results for older profile versions are never read again.
 pub const ANALYTICS_PRUNE: &str = "DELETE FROM job_analytics_cache \
     WHERE user_id = $1 AND job_id = $2 AND profile_version < $3";
+
+/// Every status change of the user's jobs, per job in time order (the funnel). `$1` user.
+pub const EVENT_HISTORY: &str = "SELECT job_id, to_status, created_at FROM job_events \
+    WHERE user_id = $1 ORDER BY job_id, created_at, id";

@@ -105,6 +105,9 @@ pub trait JobStore: Send + Sync {
     ) -> BoxFut<'_, DbResult<Vec<JobEvent>>>;
     /// Number of the user's jobs in each status that has any.
     fn job_stats(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusCount>>>;
+    /// Every status change of the user's jobs, grouped by job, in time order. May read the
+    /// replica.
+    fn event_history(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusChange>>>;
 }
 
 /// Job analytics computed for one profile version (`job_analytics_cache`).

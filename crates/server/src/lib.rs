@@ -10,6 +10,7 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod funnel;
 pub mod monitor;
 pub mod openapi;
 pub mod pagination;

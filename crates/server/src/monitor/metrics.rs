@@ -125,12 +125,13 @@ impl Metrics {
         leaked
     }
 
-    pub fn started(&self) {
+    /// Counts a request in flight until the guard is dropped.
+    pub fn in_flight_guard(&self) -> InFlight {
         self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     pub fn finished(&self, route: &'static str, method: &'static str, status: u16, took: Duration) {
-        self.in_flight.dec();
         let class = match status {
             200..=299 => "2xx",
             300..=399 => "3xx",
@@ -233,6 +234,15 @@ pub fn percentile_ms(counts: &[u64], p: f64) -> Option<f64> {
         }
     }
     None
+}
+
+/// A request in flight; dropping it counts the request out.
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 #[cfg(test)]

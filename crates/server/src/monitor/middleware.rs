@@ -21,7 +21,8 @@ pub async fn track(State(state): State<Option<AppState>>, req: Request, next: Ne
         .get::<MatchedPath>()
         .map_or("<unmatched>", |p| monitor.metrics.intern(p.as_str()));
     let method = method_label(req.method());
-    monitor.metrics.started();
+    // Counted out when the request ends, or when its future is dropped (client gone).
+    let _in_flight = monitor.metrics.in_flight_guard();
     let started = Instant::now();
     let response = next.run(req).await;
     let took = started.elapsed();

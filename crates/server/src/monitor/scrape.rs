@@ -25,6 +25,8 @@ pub struct TierLabels {
 
 #[derive(Default)]
 pub struct Scrape {
+    /// Scrapes copy counters by difference: one at a time.
+    updating: std::sync::Mutex<()>,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_idle: Family<PoolLabels, Gauge>,
     pool_waiting: Family<PoolLabels, Gauge>,
@@ -162,6 +164,7 @@ impl Scrape {
         heap: Option<u64>,
         uptime: u64,
     ) {
+        let _one_at_a_time = self.updating.lock().expect("scrape lock");
         for p in pools {
             let l = PoolLabels { pool: p.role };
             self.pool_connections

@@ -229,9 +229,12 @@ pub struct JobStats {
     /// Every status, with 0 for those that have no job.
     #[schema(value_type = BTreeMap<String, i64>)]
     pub by_status: BTreeMap<&'static str, i64>,
+    /// Stages reached, conversions and median days per status, from the status history.
+    pub funnel: crate::funnel::Funnel,
 }
 
-/// How many jobs are in each status.
+/// How many jobs are in each status, and the application funnel. Read from the replica
+/// when one is configured (and the user has not just written).
 #[utoipa::path(get, path = "/api/jobs/stats", tag = "jobs", security(("bearer" = [])),
     responses((status = 200, body = JobStats), (status = 401, body = ErrorBody)))]
 pub async fn job_stats(
@@ -246,9 +249,11 @@ pub async fn job_stats(
                 by_status.insert(status.as_str(), row.count);
             }
         }
+        let history = state.db.jobs.event_history(user).await?;
         Ok(JobStats {
             total: by_status.values().sum(),
             by_status,
+            funnel: crate::funnel::funnel(&history),
         })
     })
     .await

@@ -9,6 +9,7 @@ crate::on_both_backends!(
     analytics_known_answer_stored_and_cached,
     analytics_follow_profile_and_job_changes,
     analytics_of_another_users_job_is_404,
+    stats_funnel_from_status_changes,
 );
 
 async fn fixture(app: &TestApp) -> (User, String) {
@@ -156,4 +157,68 @@ async fn analytics_of_another_users_job_is_404(app: TestApp) {
     )
     .await
     .assert_error(404, "not_found");
+}
+
+async fn stats_funnel_from_status_changes(app: TestApp) {
+    let user = app.register("a@example.com").await;
+    let paths: [&[&str]; 4] = [
+        &["applied", "screening", "interviewing", "offer", "accepted"],
+        &["applied", "rejected"],
+        &["applied", "interviewing", "withdrawn"],
+        &[],
+    ];
+    for (i, steps) in paths.iter().enumerate() {
+        let job = app
+            .create_job(
+                &user,
+                json!({"title": format!("Job {i}"), "company": "Acme"}),
+            )
+            .await;
+        let id = job["id"].as_str().unwrap();
+        for status in *steps {
+            app.patch(
+                &format!("/api/jobs/{id}"),
+                &user.token,
+                json!({"status": status}),
+            )
+            .await
+            .assert_status(200);
+        }
+    }
+    let body = app
+        .get("/api/jobs/stats", &user.token)
+        .await
+        .assert_status(200)
+        .clone();
+    let f = &body["funnel"];
+    let stages: Vec<(String, u64, Value)> = f["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap().to_owned(),
+                s["reached"].as_u64().unwrap(),
+                s["conversion"].clone(),
+            )
+        })
+        .collect();
+    let want = [
+        ("interested", 4, Value::Null),
+        ("applied", 3, json!(75.0)),
+        ("screening", 2, json!(66.67)),
+        ("interviewing", 2, json!(100.0)),
+        ("offer", 1, json!(50.0)),
+        ("accepted", 1, json!(100.0)),
+    ];
+    assert_eq!(stages.len(), want.len());
+    for ((stage, reached, conversion), (ws, wr, wc)) in stages.iter().zip(want) {
+        assert_eq!((stage.as_str(), *reached, conversion), (ws, wr, &wc), "{f}");
+    }
+    assert_eq!(f["exits"], json!({"rejected": 1, "withdrawn": 1}));
+    // Every job left `interested` (all within this test, so within a day).
+    assert_eq!(f["median_days_in_status"]["interested"], 0.0);
+    assert_eq!(f["median_days_in_status"]["accepted"], Value::Null);
+    assert_eq!(body["by_status"]["interested"], 1);
+    assert_eq!(body["total"], 4);
 }
