@@ -431,6 +431,163 @@ macro_rules! impl_stores {
                 }
             }
 
+        impl ArtifactStore for $store {
+                fn create_artifact(&self, user: Uuid, new: NewArtifact) -> BoxFut<'_, DbResult<Artifact>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write("artifacts.create").await?;
+                        let row = sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_INSERT)
+                            .persistent(tx.persistent)
+                            .bind(Uuid::now_v7())
+                            .bind(user)
+                            .bind(new.job_id)
+                            .bind(new.kind)
+                            .bind(new.content)
+                            .bind(sqlx::types::Json(new.metadata))
+                            .bind(new.fingerprint)
+                            .bind(Timestamp::now())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok(row)
+                    })
+                }
+
+                fn get_artifact(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Artifact>> {
+                    Box::pin(async move {
+                        let mut c = self.read("artifacts.get").await?;
+                        Ok(sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_GET)
+                            .persistent(c.persistent)
+                            .bind(id)
+                            .bind(user)
+                            .fetch_one(&mut *c)
+                            .await?)
+                    })
+                }
+
+                fn update_artifact(
+                    &self,
+                    user: Uuid,
+                    id: Uuid,
+                    content: String,
+                ) -> BoxFut<'_, DbResult<Artifact>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write("artifacts.update").await?;
+                        let row = sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_UPDATE)
+                            .persistent(tx.persistent)
+                            .bind(id)
+                            .bind(user)
+                            .bind(content)
+                            .bind(Timestamp::now())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok(row)
+                    })
+                }
+
+                fn delete_artifact(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>> {
+                    Box::pin(async move {
+                        let mut tx = self.begin_write("artifacts.delete").await?;
+                        let done = sqlx::query::<$db>(sql::ARTIFACT_DELETE)
+                            .persistent(tx.persistent)
+                            .bind(id)
+                            .bind(user)
+                            .execute(&mut *tx)
+                            .await?;
+                        if done.rows_affected() == 0 {
+                            return Err(DbError::NotFound);
+                        }
+                        tx.commit().await?;
+                        Ok(())
+                    })
+                }
+
+                fn list_artifacts(
+                    &self,
+                    user: Uuid,
+                    filter: ArtifactFilter,
+                    page: Page,
+                ) -> BoxFut<'_, DbResult<Paged<Artifact>>> {
+                    Box::pin(async move {
+                        let mut c = self.read("artifacts.list").await?;
+                        let items = sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_PAGES[0])
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(filter.kind.as_deref())
+                            .bind(filter.job_id)
+                            .bind(page.limit)
+                            .bind(page.offset)
+                            .fetch_all(&mut *c)
+                            .await?;
+                        let total = sqlx::query_scalar::<$db, i64>(sql::ARTIFACT_COUNT)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(filter.kind.as_deref())
+                            .bind(filter.job_id)
+                            .fetch_one(&mut *c)
+                            .await?;
+                        Ok(Paged { items, total })
+                    })
+                }
+
+                fn list_artifacts_after(
+                    &self,
+                    user: Uuid,
+                    filter: ArtifactFilter,
+                    after: Position,
+                    limit: i64,
+                ) -> BoxFut<'_, DbResult<Vec<Artifact>>> {
+                    Box::pin(async move {
+                        let mut c = self.read("artifacts.list_after").await?;
+                        Ok(sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_PAGES[1])
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(filter.kind.as_deref())
+                            .bind(filter.job_id)
+                            .bind(after.key)
+                            .bind(after.id)
+                            .bind(limit)
+                            .fetch_all(&mut *c)
+                            .await?)
+                    })
+                }
+
+                fn count_artifacts(&self, user: Uuid, filter: ArtifactFilter) -> BoxFut<'_, DbResult<i64>> {
+                    Box::pin(async move {
+                        let mut c = self.read("artifacts.count").await?;
+                        Ok(sqlx::query_scalar::<$db, i64>(sql::ARTIFACT_COUNT)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(filter.kind.as_deref())
+                            .bind(filter.job_id)
+                            .fetch_one(&mut *c)
+                            .await?)
+                    })
+                }
+
+                fn reusable_artifact(
+                    &self,
+                    user: Uuid,
+                    job: Uuid,
+                    kind: &'static str,
+                    fingerprint: String,
+                    since: Timestamp,
+                ) -> BoxFut<'_, DbResult<Option<Artifact>>> {
+                    Box::pin(async move {
+                        let mut c = self.read("artifacts.reusable").await?;
+                        Ok(sqlx::query_as::<$db, Artifact>(sql::ARTIFACT_REUSE)
+                            .persistent(c.persistent)
+                            .bind(user)
+                            .bind(job)
+                            .bind(kind)
+                            .bind(fingerprint)
+                            .bind(since)
+                            .fetch_optional(&mut *c)
+                            .await?)
+                    })
+                }
+            }
+
         impl AnalyticsStore for $store {
                 fn get_analytics(
                     &self,

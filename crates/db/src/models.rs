@@ -315,3 +315,49 @@ pub struct StatusChange {
     pub to_status: String,
     pub created_at: Timestamp,
 }
+
+/// A generated resume or cover letter (`ai_artifacts`).
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Artifact {
+    pub id: Uuid,
+    pub job_id: Option<Uuid>,
+    /// `resume` or `cover_letter`.
+    pub kind: String,
+    /// Markdown.
+    pub content: String,
+    /// What the generator did and why.
+    #[schema(value_type = Object)]
+    pub metadata: Option<sqlx::types::Json<serde_json::Value>>,
+    /// What it was made from; `null` once edited.
+    #[serde(skip)]
+    pub fingerprint: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl Artifact {
+    pub fn position(&self) -> Position {
+        Position {
+            key: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactFilter {
+    pub kind: Option<String>,
+    pub job_id: Option<Uuid>,
+}
+
+/// A new artifact.
+#[derive(Debug, Clone)]
+pub struct NewArtifact {
+    pub job_id: Uuid,
+    pub kind: &'static str,
+    pub content: String,
+    pub metadata: serde_json::Value,
+    pub fingerprint: String,
+}

@@ -264,3 +264,63 @@ pub const ANALYTICS_PRUNE: &str = "DELETE FROM job_analytics_cache \
 /// Every status change of the user's jobs, per job in time order (the funnel). `$1` user.
 pub const EVENT_HISTORY: &str = "SELECT job_id, to_status, created_at FROM job_events \
     WHERE user_id = $1 ORDER BY job_id, created_at, id";
+
+macro_rules! artifact_cols {
+    () => {
+        "id, job_id, kind, content, metadata, fingerprint, created_at, updated_at"
+    };
+}
+
+/// `$2` kind or NULL, `$3` job id or NULL.
+macro_rules! artifact_filter {
+    () => {
+        " WHERE user_id = $1 AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
+          AND (CAST($3 AS UUID) IS NULL OR job_id = $3)"
+    };
+}
+
+/// `$1` id, `$2` user, `$3` job, `$4` kind, `$5` content, `$6` metadata, `$7` fingerprint,
+/// `$8` time.
+pub const ARTIFACT_INSERT: &str = concat!(
+    "INSERT INTO ai_artifacts (id, user_id, job_id, kind, content, metadata, fingerprint, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+    artifact_cols!()
+);
+pub const ARTIFACT_GET: &str = concat!(
+    "SELECT ",
+    artifact_cols!(),
+    " FROM ai_artifacts WHERE id = $1 AND user_id = $2"
+);
+/// An edited draft: `$3` content, `$4` time; no longer the generator's output.
+pub const ARTIFACT_UPDATE: &str = concat!(
+    "UPDATE ai_artifacts SET content = $3, fingerprint = NULL, updated_at = $4 \
+     WHERE id = $1 AND user_id = $2 RETURNING ",
+    artifact_cols!()
+);
+pub const ARTIFACT_DELETE: &str = "DELETE FROM ai_artifacts WHERE id = $1 AND user_id = $2";
+/// `[offset page ($4 limit, $5 offset), keyset page ($4, $5 position, $6 limit)]`, newest
+/// first on `idx_ai_artifacts_created`.
+pub const ARTIFACT_PAGES: [&str; 2] = [
+    concat!(
+        "SELECT ",
+        artifact_cols!(),
+        " FROM ai_artifacts",
+        artifact_filter!(),
+        " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+    ),
+    concat!(
+        "SELECT ",
+        artifact_cols!(),
+        " FROM ai_artifacts",
+        artifact_filter!(),
+        " AND (created_at, id) < ($4, $5) ORDER BY created_at DESC, id DESC LIMIT $6"
+    ),
+];
+pub const ARTIFACT_COUNT: &str = concat!("SELECT COUNT(*) FROM ai_artifacts", artifact_filter!());
+/// The newest unedited artifact made from the same inputs since `$5`.
+pub const ARTIFACT_REUSE: &str = concat!(
+    "SELECT ",
+    artifact_cols!(),
+    " FROM ai_artifacts WHERE user_id = $1 AND job_id = $2 AND kind = $3 \
+     AND fingerprint = $4 AND created_at > $5 ORDER BY created_at DESC, id DESC LIMIT 1"
+);

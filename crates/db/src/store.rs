@@ -110,6 +110,43 @@ pub trait JobStore: Send + Sync {
     fn event_history(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusChange>>>;
 }
 
+/// Generated resumes and cover letters.
+pub trait ArtifactStore: Send + Sync {
+    fn create_artifact(&self, user: Uuid, new: NewArtifact) -> BoxFut<'_, DbResult<Artifact>>;
+    fn get_artifact(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Artifact>>;
+    /// Saves an edited draft (it is no longer reused for identical requests).
+    fn update_artifact(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        content: String,
+    ) -> BoxFut<'_, DbResult<Artifact>>;
+    fn delete_artifact(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>>;
+    fn list_artifacts(
+        &self,
+        user: Uuid,
+        filter: ArtifactFilter,
+        page: Page,
+    ) -> BoxFut<'_, DbResult<Paged<Artifact>>>;
+    fn list_artifacts_after(
+        &self,
+        user: Uuid,
+        filter: ArtifactFilter,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<Artifact>>>;
+    fn count_artifacts(&self, user: Uuid, filter: ArtifactFilter) -> BoxFut<'_, DbResult<i64>>;
+    /// The newest unedited artifact of this job and kind made from `fingerprint` after `since`.
+    fn reusable_artifact(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        kind: &'static str,
+        fingerprint: String,
+        since: crate::Timestamp,
+    ) -> BoxFut<'_, DbResult<Option<Artifact>>>;
+}
+
 /// Job analytics computed for one profile version (`job_analytics_cache`).
 pub trait AnalyticsStore: Send + Sync {
     /// The stored result for this profile version, if any. May read the replica.
@@ -235,6 +272,7 @@ pub struct Database {
     pub employment: Arc<dyn ItemStore<EmploymentFields>>,
     pub jobs: Arc<dyn JobStore>,
     pub analytics: Arc<dyn AnalyticsStore>,
+    pub artifacts: Arc<dyn ArtifactStore>,
     pub ops: Arc<dyn OpsStore>,
     pub seed: Arc<dyn SeedStore>,
 }
@@ -262,6 +300,7 @@ impl Database {
             + ItemStore<EmploymentFields>
             + JobStore
             + AnalyticsStore
+            + ArtifactStore
             + OpsStore
             + SeedStore
             + 'static,
@@ -275,6 +314,7 @@ impl Database {
             employment: store.clone(),
             jobs: store.clone(),
             analytics: store.clone(),
+            artifacts: store.clone(),
             seed: store.clone(),
             ops: store,
         }

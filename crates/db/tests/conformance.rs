@@ -23,6 +23,7 @@ flowats_db::backend_tests!(
     keyset_walks_match_one_unpaginated_query,
     keyset_walk_under_concurrent_inserts_and_deletes,
     bulk_load_keeps_every_field_and_event,
+    artifacts_crud_filters_pages_reuse_and_isolation,
 );
 
 const PAGE: Page = Page {
@@ -882,4 +883,157 @@ async fn bulk_load_keeps_every_field_and_event(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(found.total, 1, "bulk-loaded rows are searchable");
+}
+
+async fn artifacts_crud_filters_pages_reuse_and_isolation(db: TestDb) {
+    let a = user(&db, "a@example.com").await;
+    let b = user(&db, "b@example.com").await;
+    let j1 = db
+        .jobs
+        .create_job(a, job("Engineer", "Acme"))
+        .await
+        .unwrap()
+        .id;
+    let j2 = db
+        .jobs
+        .create_job(a, job("Developer", "Globex"))
+        .await
+        .unwrap()
+        .id;
+    let new = |job_id, kind, fp: &str| NewArtifact {
+        job_id,
+        kind,
+        content: format!("# {kind} for {job_id}"),
+        metadata: json!({"why": ["Rust first"]}),
+        fingerprint: fp.to_owned(),
+    };
+    let r1 = db
+        .artifacts
+        .create_artifact(a, new(j1, "resume", "p1:j1"))
+        .await
+        .unwrap();
+    let c1 = db
+        .artifacts
+        .create_artifact(a, new(j1, "cover_letter", "p1:j1"))
+        .await
+        .unwrap();
+    let r2 = db
+        .artifacts
+        .create_artifact(a, new(j2, "resume", "p1:j2"))
+        .await
+        .unwrap();
+    assert_eq!(r1.metadata.as_ref().unwrap().0["why"][0], "Rust first");
+
+    // Filters and both page kinds, newest first.
+    let all = db
+        .artifacts
+        .list_artifacts(a, ArtifactFilter::default(), PAGE)
+        .await
+        .unwrap();
+    assert_eq!(all.total, 3);
+    let ids: Vec<Uuid> = all.items.iter().map(|x| x.id).collect();
+    assert_eq!(ids, [r2.id, c1.id, r1.id]);
+    let resumes = ArtifactFilter {
+        kind: Some("resume".into()),
+        job_id: None,
+    };
+    assert_eq!(
+        db.artifacts
+            .count_artifacts(a, resumes.clone())
+            .await
+            .unwrap(),
+        2
+    );
+    let of_j1 = ArtifactFilter {
+        kind: None,
+        job_id: Some(j1),
+    };
+    assert_eq!(
+        db.artifacts
+            .count_artifacts(a, of_j1.clone())
+            .await
+            .unwrap(),
+        2
+    );
+    let first = &all.items[0];
+    let rest = db
+        .artifacts
+        .list_artifacts_after(a, ArtifactFilter::default(), first.position(), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [c1.id, r1.id]
+    );
+
+    // Reuse: same inputs within the window; not after an edit, not another fingerprint.
+    let since = Timestamp::from(time::OffsetDateTime::now_utc() - time::Duration::days(7));
+    let found = db
+        .artifacts
+        .reusable_artifact(a, j1, "resume", "p1:j1".into(), since)
+        .await
+        .unwrap();
+    assert_eq!(found.map(|x| x.id), Some(r1.id));
+    assert!(
+        db.artifacts
+            .reusable_artifact(a, j1, "resume", "p2:j1".into(), since)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let later = Timestamp::from(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
+    assert!(
+        db.artifacts
+            .reusable_artifact(a, j1, "resume", "p1:j1".into(), later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let edited = db
+        .artifacts
+        .update_artifact(a, r1.id, "# edited".into())
+        .await
+        .unwrap();
+    assert_eq!(edited.content, "# edited");
+    assert!(edited.updated_at >= edited.created_at);
+    assert!(
+        db.artifacts
+            .reusable_artifact(a, j1, "resume", "p1:j1".into(), since)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Another user sees nothing and changes nothing.
+    assert!(matches!(
+        db.artifacts.get_artifact(b, r1.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.artifacts.update_artifact(b, r1.id, "x".into()).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(matches!(
+        db.artifacts.delete_artifact(b, r1.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(
+        db.artifacts
+            .count_artifacts(b, ArtifactFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A deleted job leaves its artifacts, detached.
+    db.jobs.delete_job(a, j2).await.unwrap();
+    assert_eq!(
+        db.artifacts.get_artifact(a, r2.id).await.unwrap().job_id,
+        None
+    );
+    db.artifacts.delete_artifact(a, c1.id).await.unwrap();
+    assert!(matches!(
+        db.artifacts.get_artifact(a, c1.id).await,
+        Err(DbError::NotFound)
+    ));
 }
