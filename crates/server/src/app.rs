@@ -22,6 +22,7 @@ pub struct App {
     pub cursors: Cursors,
     pub passwords: Passwords,
     pub monitor: Monitor,
+    pub ai: crate::ai::Generations,
     pub config: Config,
 }
 
@@ -54,6 +55,7 @@ impl AppState {
             cursors: Cursors::new(&secret),
             passwords: Passwords::default(),
             monitor: Monitor::new(config.slow_request, config.critical_request),
+            ai: crate::ai::Generations::new(config.ai_concurrency, config.ai_queue),
             db,
             config,
         })))

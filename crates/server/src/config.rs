@@ -61,6 +61,10 @@ pub struct Config {
     /// an error, and the health document's request thresholds.
     pub slow_request: Duration,
     pub critical_request: Duration,
+    /// `AI_MAX_CONCURRENCY`, `AI_QUEUE_SIZE`, `AI_TIMEOUT_MS` (the provider is `local`).
+    pub ai_concurrency: usize,
+    pub ai_queue: usize,
+    pub ai_timeout: Duration,
     pub cache: CacheConfig,
     /// Bearer token for `/api/admin/*`; `None` turns those routes off.
     pub admin_token: Option<Secret>,
@@ -269,6 +273,30 @@ impl Config {
             }
             None => None,
         };
+        match v.raw("AI_PROVIDER").as_deref().map(str::trim) {
+            None | Some("local") => {}
+            Some("openai") => {
+                return Err(ConfigError {
+                    var: "AI_PROVIDER",
+                    problem: "\"openai\" is not available in this version yet; use \"local\""
+                        .into(),
+                });
+            }
+            Some(other) => return Err(invalid("AI_PROVIDER", "\"local\" or \"openai\"", other)),
+        }
+        let ai_concurrency = v.parse(
+            "AI_MAX_CONCURRENCY",
+            4,
+            "a whole number from 1 to 1024",
+            |n| (1..=1024).contains(n),
+        )?;
+        let ai_queue = v.parse(
+            "AI_QUEUE_SIZE",
+            32,
+            "a whole number from 0 to 100000",
+            |n| *n <= 100_000,
+        )?;
+        let ai_timeout = v.millis("AI_TIMEOUT_MS", 30_000, 1)?;
         let slow_request = v.millis("SLOW_REQUEST_MS", 1_000, 1)?;
         let critical_request = v.millis("CRITICAL_REQUEST_MS", 5_000, 1)?;
         if critical_request < slow_request {
@@ -300,6 +328,9 @@ impl Config {
             monitor_interval: v.millis("MONITOR_INTERVAL_MS", 30_000, 1_000)?,
             slow_request,
             critical_request,
+            ai_concurrency,
+            ai_queue,
+            ai_timeout,
         })
     }
 
@@ -385,6 +416,10 @@ impl Config {
             ("MONITOR_INTERVAL_MS", ms(self.monitor_interval).to_string()),
             ("SLOW_REQUEST_MS", ms(self.slow_request).to_string()),
             ("CRITICAL_REQUEST_MS", ms(self.critical_request).to_string()),
+            ("AI_PROVIDER", "local".to_owned()),
+            ("AI_MAX_CONCURRENCY", self.ai_concurrency.to_string()),
+            ("AI_QUEUE_SIZE", self.ai_queue.to_string()),
+            ("AI_TIMEOUT_MS", ms(self.ai_timeout).to_string()),
             ("CACHE_ENABLED", self.cache.enabled.to_string()),
             ("CACHE_MAX_BYTES", self.cache.max_bytes.to_string()),
             ("CACHE_MAX_KEYS", self.cache.max_keys.to_string()),

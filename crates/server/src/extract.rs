@@ -66,6 +66,22 @@ impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for Input<T>
     }
 }
 
+/// A JSON request that names existing records (`{"job_id": …}`): like [`Input`], but the
+/// server-set field names are allowed, since here they refer to something rather than
+/// write it.
+pub struct Command<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Validate> FromRequest<S> for Command<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let map = json_object(req).await?;
+        patch::parse(Value::Object(map))
+            .map(Command)
+            .map_err(ApiError::invalid)
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for PatchBody {
     type Rejection = ApiError;
 

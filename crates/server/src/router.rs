@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::routes::{
-    admin, analytics, auth, dashboard, docs, education, employment, health, jobs, metrics, profile,
-    skills,
+    admin, ai, analytics, auth, dashboard, docs, education, employment, health, jobs, metrics,
+    profile, skills,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -110,6 +110,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
         .routes(routes!(jobs::list_events))
         .routes(routes!(analytics::job_analytics))
+        .routes(routes!(ai::resume))
+        .routes(routes!(ai::cover_letter))
+        .routes(routes!(ai::list))
+        .routes(routes!(ai::get, ai::put, ai::delete))
         .routes(routes!(health::health))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))

@@ -57,7 +57,8 @@ impl Ns {
     }
 
     pub fn invalidated_by_job_write() -> &'static [Ns] {
-        &[Ns::Jobs, Ns::Analytics]
+        // AI: a deleted job detaches its artifacts, whose cached copies must show it.
+        &[Ns::Jobs, Ns::Analytics, Ns::Ai]
     }
 }
 
@@ -126,6 +127,23 @@ impl CacheKeys {
 
     pub fn job(user: Uuid, id: Uuid) -> CacheKey {
         CacheKey::new(user, Ns::Jobs, "job", id.to_string())
+    }
+
+    pub fn artifacts(
+        user: Uuid,
+        filter: &flowats_db::models::ArtifactFilter,
+        window: &str,
+    ) -> CacheKey {
+        let rest = format!(
+            "list:kind={}&job={}&{window}",
+            filter.kind.as_deref().unwrap_or(""),
+            filter.job_id.map(|j| j.to_string()).unwrap_or_default()
+        );
+        CacheKey::new(user, Ns::Ai, "ai", rest)
+    }
+
+    pub fn artifact(user: Uuid, id: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::Ai, "ai", id.to_string())
     }
 
     /// Invalidated by any profile change and any job write of the user.

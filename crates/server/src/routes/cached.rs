@@ -44,9 +44,23 @@ where
     T: Serialize,
     Fut: Future<Output = Result<T, ApiError>>,
 {
+    cached_for(state, key, state.cache.default_ttl(), load).await
+}
+
+/// [`cached`] with its own time to live (AI artifacts: 7 days).
+pub async fn cached_for<T, Fut>(
+    state: &AppState,
+    key: CacheKey,
+    ttl: std::time::Duration,
+    load: impl FnOnce() -> Fut,
+) -> Result<CachedJson, ApiError>
+where
+    T: Serialize,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
     let (bytes, source) = state
         .cache
-        .get_or_load(key, state.cache.default_ttl(), || async {
+        .get_or_load(key, ttl, || async {
             let value = load().await?;
             serde_json::to_vec(&value)
                 .map(Bytes::from)

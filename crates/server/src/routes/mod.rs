@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource.
 
 pub mod admin;
+pub mod ai;
 pub mod analytics;
 pub mod auth;
 mod cached;
@@ -12,5 +13,5 @@ pub mod jobs;
 pub mod metrics;
 pub mod profile;
 
-pub use cached::{CachedJson, cached};
+pub use cached::{CachedJson, cached, cached_for};
 pub use items::{education, employment, skills};

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod ai;
 mod analytics;
 mod auth;
 mod cache;
