@@ -68,7 +68,10 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
                                 .unwrap_or("");
                             tracing::info_span!("request", method = %req.method(), route, request_id = id)
                         })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(Level::INFO))
+                        // 5xx answers are logged where they are made, with their cause
+                        // (warn for 503s, error for 500s); not again as "response failed".
+                        .on_failure(()),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn_with_state(

@@ -21,7 +21,30 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
 /// The window of the request-duration alert.
 pub const REQUEST_WINDOW: Duration = Duration::from_secs(60);
 
+/// A rendered `/api/health` answer, reused until the next sampler tick.
+#[derive(Clone)]
+pub struct CachedHealth {
+    pub at: Instant,
+    pub status: axum::http::StatusCode,
+    pub content_type: Option<axum::http::HeaderValue>,
+    pub body: bytes::Bytes,
+}
+
+impl CachedHealth {
+    pub fn response(&self) -> axum::response::Response {
+        let mut r = axum::response::Response::new(axum::body::Body::from(self.body.clone()));
+        *r.status_mut() = self.status;
+        if let Some(ct) = &self.content_type {
+            r.headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, ct.clone());
+        }
+        r
+    }
+}
+
 pub struct Monitor {
+    /// `/api/health`, as seed JSON and as `application/health+json`.
+    pub health_cache: [std::sync::Mutex<Option<CachedHealth>>; 2],
     pub started: Instant,
     pub sampler: Arc<Sampler>,
     pub metrics: Metrics,
@@ -33,6 +56,7 @@ pub struct Monitor {
 impl Monitor {
     pub fn new(slow_request: Duration, critical_request: Duration) -> Monitor {
         Monitor {
+            health_cache: Default::default(),
             started: Instant::now(),
             sampler: Sampler::start(),
             metrics: Metrics::new(),

@@ -24,9 +24,38 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
     responses((status = 200, description = "healthy or degraded"),
               (status = 503, description = "critical")))]
 pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let wants_draft = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/health+json"));
+    // The figures change once a sampler tick (a second): so does the document, which is
+    // built at most once per tick and served as bytes in between.
+    let slot = &state.monitor.health_cache[usize::from(wants_draft)];
+    if let Some(cached) = slot.lock().expect("health cache").as_ref()
+        && cached.at.elapsed() < crate::monitor::sampler::EVERY
+    {
+        return cached.response();
+    }
+    let response = render(&state, wants_draft);
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return ApiError::internal("health document too large").into_response();
+    };
+    let cached = crate::monitor::CachedHealth {
+        at: std::time::Instant::now(),
+        status: parts.status,
+        content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
+        body: bytes,
+    };
+    let response = cached.response();
+    *slot.lock().expect("health cache") = Some(cached);
+    response
+}
+
+fn render(state: &AppState, wants_draft: bool) -> Response {
     let m = &state.monitor;
     let sample = m.sampler.latest();
-    let figures = monitor::figures(&state, &sample);
+    let figures = monitor::figures(state, &sample);
     let (status, alerts) = status::assess(&figures, &m.thresholds);
     let uptime = m.started.elapsed().as_secs();
     let heap = alloc::heap_in_use();
@@ -43,10 +72,6 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Respon
     } else {
         StatusCode::OK
     };
-    let wants_draft = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/health+json"));
     if wants_draft {
         let observed = |value: serde_json::Value, unit: &str, at: &str| json!([{"observedValue": value, "observedUnit": unit, "time": at, "status": status.draft()}]);
         let body = json!({
@@ -93,7 +118,7 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Respon
                 "uptime": uptime,
                 "pid": std::process::id(),
             },
-            "database": database_figures(&state),
+            "database": database_figures(state),
             "cache": cache,
             "requests": {
                 "total": requests,
