@@ -20,14 +20,18 @@
 //! Target (the issue): resume p99 < `--target-ms` (20) ms, sequential. Prints Markdown;
 //! exits 0 whether the target is met or not (a miss is a result), 2 on bad flags.
 //!
+//! `--export FILE` writes the same input as API request bodies (`user`, `profile`, `skills`,
+//! `employment`, `education`, `job`) to FILE and exits without measuring:
+//! `scripts/bench-ai` creates it through the API for the HTTP part.
+//!
 //! `aibench [--iterations 2000] [--warmup 200] [--seconds 5] [--threads 1,2] [--seed 42]
-//!          [--target-ms 20]`
+//!          [--target-ms 20] [--export FILE]`
 
 use flowats_bench::{Flags, Rng};
 use flowats_db::Timestamp;
 use flowats_db::models::{
-    EducationFields, EmploymentFields, Item, Job, JobFields, JobStatus, ProfileFields,
-    SkillFields, User,
+    EducationFields, EmploymentFields, Item, Job, JobFields, JobStatus, ProfileFields, SkillFields,
+    User,
 };
 use flowats_server::ai::analytics;
 use flowats_server::ai::vocabulary::VOCABULARY;
@@ -101,7 +105,7 @@ const OTHER_SKILLS: [&str; 15] = [
     "Product discovery",
     "Kanban",
     "Confluence",
-    "Hiring",
+    "Recruiting",
     "Public speaking",
     "Chaos engineering",
     "Capacity planning",
@@ -171,24 +175,26 @@ We are hiring a Senior Backend Engineer to join the platform team that owns the 
 between the robots and the people who run the warehouses.
 
 What you will do:
-- Design, build and operate Rust services on Tokio that handle millions of events an hour.
+- Design, build and operate Rust services that handle millions of events an hour.
 - Own our PostgreSQL schemas and queries, and the Redis caches in front of them.
 - Evolve the event pipeline on Kafka, from producers on the robots to consumers in the cloud.
-- Run what you build on Kubernetes in AWS, with Terraform for everything that is not code.
-- Improve observability: Prometheus metrics, traces, and alerts that wake people only when it matters.
+- Run what you build on Kubernetes in AWS, with infrastructure as code for everything else.
+- Improve observability: metrics, traces, dashboards, and alerts that wake people only when it matters.
 - Review code, mentor engineers, and write the design documents the team decides on.
 
 What we are looking for:
 - Five or more years building backend systems, at least two of them in Rust.
-- Solid SQL and data modelling; you have tuned a slow PostgreSQL query before.
+- Solid data modelling; you have tuned a slow PostgreSQL query before.
 - Experience with distributed systems: retries, idempotency, back-pressure, partial failure.
-- Comfort with CI/CD and Docker; you like small, frequent releases.
-- Capacity planning for services that grow every quarter.
+- Comfort with CI/CD; you like small, frequent releases and boring deploys.
+- Capacity planning for services whose traffic grows every quarter, and the judgement to
+  know when a simpler design is the better one.
 
 Nice to have: gRPC, Go, or experience with Elasticsearch. Bonus: Scala.
 Knowledge of robotics is a plus, but not required.
 
-We offer a hybrid schedule, a learning budget, and a team that writes things down.";
+We offer a hybrid schedule, a learning budget, four weeks of paid leave, and a team that
+writes things down.";
 
 fn date(year: i32, month: u8, day: u8) -> Date {
     Date::from_calendar_date(year, Month::try_from(month).expect("a month"), day).expect("a date")
@@ -361,12 +367,17 @@ fn synthetic(seed: u64) -> Profile {
 
 struct Latencies {
     sorted_us: Vec<f64>,
+    /// What the rest of the machine took while they were measured, in cores.
+    other_cores: Option<f64>,
 }
 
 impl Latencies {
-    fn new(mut us: Vec<f64>) -> Latencies {
+    fn new(mut us: Vec<f64>, other_cores: Option<f64>) -> Latencies {
         us.sort_by(|a, b| a.total_cmp(b));
-        Latencies { sorted_us: us }
+        Latencies {
+            sorted_us: us,
+            other_cores,
+        }
     }
 
     /// Nearest rank: the smallest value with at least `q` of the samples at or below it.
@@ -389,13 +400,14 @@ impl Latencies {
 }
 
 fn time_calls(n: usize, mut call: impl FnMut()) -> Latencies {
+    let meter = Meter::start();
     let mut us = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
         call();
         us.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    Latencies::new(us)
+    Latencies::new(us, meter.stop().other_cores)
 }
 
 /// Ticks of /proc: user + system of this process, and the machine's busy time. USER_HZ is
@@ -423,6 +435,45 @@ fn machine_busy_ticks() -> Option<u64> {
     Some(v.first()? + v.get(1)? + v.get(2)? + v.get(5)? + v.get(6)? + v.get(7)?)
 }
 
+/// Wall time, this process's CPU time and the rest of the machine's over a stretch.
+struct Meter {
+    started: Instant,
+    cpu0: Option<u64>,
+    busy0: Option<u64>,
+}
+
+struct Metered {
+    secs: f64,
+    cpu_secs: Option<f64>,
+    other_cores: Option<f64>,
+}
+
+impl Meter {
+    fn start() -> Meter {
+        Meter {
+            cpu0: own_cpu_ticks(),
+            busy0: machine_busy_ticks(),
+            started: Instant::now(),
+        }
+    }
+
+    fn stop(self) -> Metered {
+        let secs = self.started.elapsed().as_secs_f64();
+        let cpu = own_cpu_ticks()
+            .zip(self.cpu0)
+            .map(|(b, a)| b.saturating_sub(a) as f64 / USER_HZ);
+        let other = machine_busy_ticks()
+            .zip(self.busy0)
+            .zip(cpu)
+            .map(|((b, a), own)| ((b.saturating_sub(a) as f64 / USER_HZ - own) / secs).max(0.0));
+        Metered {
+            secs,
+            cpu_secs: cpu,
+            other_cores: other,
+        }
+    }
+}
+
 struct Throughput {
     threads: usize,
     generations: u64,
@@ -433,9 +484,8 @@ struct Throughput {
 }
 
 fn throughput(profile: &Profile, threads: usize, run_for: Duration) -> Throughput {
-    let cpu0 = own_cpu_ticks();
-    let busy0 = machine_busy_ticks();
-    let started = Instant::now();
+    let meter = Meter::start();
+    let started = meter.started;
     let per_thread: Vec<Vec<f64>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -460,23 +510,30 @@ fn throughput(profile: &Profile, threads: usize, run_for: Duration) -> Throughpu
             .map(|h| h.join().expect("a benchmark thread panicked"))
             .collect()
     });
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = own_cpu_ticks()
-        .zip(cpu0)
-        .map(|(b, a)| b.saturating_sub(a) as f64 / USER_HZ);
-    let other = machine_busy_ticks()
-        .zip(busy0)
-        .zip(cpu)
-        .map(|((b, a), own)| ((b.saturating_sub(a) as f64 / USER_HZ - own) / secs).max(0.0));
+    let m = meter.stop();
     let all: Vec<f64> = per_thread.into_iter().flatten().collect();
     Throughput {
         threads,
         generations: all.len() as u64,
-        secs,
-        cpu_secs: cpu,
-        other_cores: other,
-        latency: Latencies::new(all),
+        secs: m.secs,
+        cpu_secs: m.cpu_secs,
+        other_cores: m.other_cores,
+        latency: Latencies::new(all, None),
     }
+}
+
+/// The input as the API's request bodies.
+fn export(p: &Profile, path: &str) -> Result<(), String> {
+    let body = serde_json::json!({
+        "user": {"email": p.user.email, "name": p.user.name},
+        "profile": p.profile,
+        "skills": p.skills.iter().map(|s| &s.fields).collect::<Vec<_>>(),
+        "employment": p.employment.iter().map(|e| &e.fields).collect::<Vec<_>>(),
+        "education": p.education.iter().map(|e| &e.fields).collect::<Vec<_>>(),
+        "job": p.job.fields,
+    });
+    let text = serde_json::to_string_pretty(&body).map_err(|e| format!("aibench: {e}"))?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("aibench: writing {path}: {e}"))
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -493,6 +550,7 @@ fn run() -> Result<(), String> {
             "threads",
             "seed",
             "target-ms",
+            "export",
         ],
     )?;
     let iterations: usize = flags.get("iterations", 2_000)?;
@@ -512,11 +570,14 @@ fn run() -> Result<(), String> {
                 .ok_or_else(|| format!("aibench: bad --threads {t:?}"))
         })
         .collect::<Result<_, _>>()?;
-    if iterations == 0 || !(seconds > 0.0) {
+    if iterations == 0 || seconds.is_nan() || seconds <= 0.0 {
         return Err("aibench: --iterations and --seconds must be positive".into());
     }
 
     let profile = synthetic(seed);
+    if let Some(path) = flags.text("export") {
+        return export(&profile, path);
+    }
     let cx = profile.context();
 
     // What the input is, as the writer sees it.
@@ -609,20 +670,35 @@ fn run() -> Result<(), String> {
         resume.why.len(),
         letter.content.len(),
     );
-    println!("| sequential, {iterations} calls | p50 ms | p95 ms | p99 ms | max ms | mean ms |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    let asked: Vec<String> = analysis
+        .matched
+        .iter()
+        .map(|m| format!("{} {}", m.requirement.skill, m.requirement.weight))
+        .chain(
+            analysis
+                .missing
+                .iter()
+                .map(|r| format!("{} {} (missing)", r.skill, r.weight)),
+        )
+        .collect();
+    println!("Requirements and weights: {}.\n", asked.join(", "));
+    println!(
+        "| sequential, {iterations} calls | p50 ms | p95 ms | p99 ms | max ms | mean ms | other processes (cores) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (what, l) in [
         ("`write(Kind::Resume)`", &resume_lat),
         ("`write(Kind::CoverLetter)`", &letter_lat),
         ("`analytics::analyze` alone (shared by both)", &analysis_lat),
     ] {
         println!(
-            "| {what} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {what} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} |",
             l.quantile_ms(0.5),
             l.quantile_ms(0.95),
             l.quantile_ms(0.99),
             l.max_ms(),
-            l.mean_ms()
+            l.mean_ms(),
+            opt(l.other_cores, 2),
         );
     }
     println!();
