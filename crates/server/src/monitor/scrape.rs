@@ -48,6 +48,8 @@ pub struct Scrape {
     process_rss: Gauge,
     process_heap: Gauge,
     uptime: Gauge,
+    ai_running: Gauge,
+    ai_waiting: Gauge,
 }
 
 impl Scrape {
@@ -151,7 +153,23 @@ impl Scrape {
             "Seconds since start",
             s.uptime.clone(),
         );
+        r.register(
+            "ai_generations_running",
+            "AI generations running (at most AI_MAX_CONCURRENCY)",
+            s.ai_running.clone(),
+        );
+        r.register(
+            "ai_generations_waiting",
+            "AI generations queued (at most AI_QUEUE_SIZE)",
+            s.ai_waiting.clone(),
+        );
         s
+    }
+
+    /// The AI queue's figures (running, waiting).
+    pub fn update_ai(&self, running: usize, waiting: usize) {
+        self.ai_running.set(running as i64);
+        self.ai_waiting.set(waiting as i64);
     }
 
     /// Copies the current figures in. Counters advance by what their source counted since

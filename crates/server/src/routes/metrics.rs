@@ -16,6 +16,8 @@ pub async fn prometheus(State(state): State<AppState>, _: Admin) -> Response {
         crate::monitor::alloc::heap_in_use(),
         m.started.elapsed().as_secs(),
     );
+    let ai = state.ai.queue.status();
+    m.metrics.scrape.update_ai(ai.running, ai.waiting);
     let mut text = String::with_capacity(16 * 1024);
     if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &m.metrics.registry) {
         return ApiError::internal(format!("encoding metrics: {e}")).into_response();

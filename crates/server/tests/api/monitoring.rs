@@ -77,6 +77,7 @@ async fn health_document_has_the_seed_shape(app: TestApp) {
     assert_ne!(m["memory"]["total"], "0.00 B", "memory is sampled at start");
     assert!(is_percent(&m["memory"]["percentage"]));
     assert!(is_bytes(&m["process"]["rss"]), "{}", m["process"]);
+    assert_eq!(m["ai"]["queue"]["maxConcurrency"], 4, "{}", m["ai"]);
     // The test binary does not install the counting allocator: no heap figure, not a 0.
     assert!(m["process"]["heapUsed"].is_null());
     let pools = m["database"]["pools"].as_array().unwrap();
@@ -244,6 +245,7 @@ async fn metrics_parse_and_count_requests_by_route(app: TestApp) {
     // Pool and process figures are there.
     assert!(!samples(&scrape, "flowats_db_pool_connections").is_empty());
     assert!(!samples(&scrape, "flowats_process_resident_memory_bytes").is_empty());
+    assert_eq!(samples(&scrape, "flowats_ai_generations_running")[0].1, 0.0);
     assert!(
         samples(&scrape, "flowats_db_pool_acquires")
             .iter()
