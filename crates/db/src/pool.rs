@@ -37,7 +37,6 @@ pub struct PoolMonitor {
     timeouts: AtomicU64,
     slow_units: AtomicU64,
     buckets: [AtomicU64; ACQUIRE_BUCKETS_US.len() + 1],
-    sum_us: AtomicU64,
 }
 
 impl PoolMonitor {
@@ -51,7 +50,6 @@ impl PoolMonitor {
             timeouts: AtomicU64::new(0),
             slow_units: AtomicU64::new(0),
             buckets: Default::default(),
-            sum_us: AtomicU64::new(0),
         }
     }
 
@@ -109,7 +107,6 @@ impl PoolMonitor {
             .position(|&bound| us <= bound)
             .unwrap_or(ACQUIRE_BUCKETS_US.len());
         self.buckets[i].fetch_add(1, Relaxed);
-        self.sum_us.fetch_add(us, Relaxed);
     }
 
     /// The pool's figures, given what the driver reports of its size and idle connections.
@@ -162,8 +159,6 @@ impl PoolMonitor {
                 p99: percentile(0.99),
             },
             acquired,
-            acquire_buckets: counts,
-            acquire_sum_ms: self.sum_us.load(Relaxed) as f64 / 1000.0,
             timeouts: self.timeouts.load(Relaxed),
             slow_queries: self.slow_units.load(Relaxed),
         }
@@ -216,11 +211,6 @@ pub struct PoolStatus {
     pub acquire_ms: AcquireTimes,
     /// Acquires since start (successful or not).
     pub acquired: u64,
-    /// Acquire counts per bucket of [`ACQUIRE_BUCKETS_US`] plus the open bucket.
-    #[serde(skip)]
-    pub acquire_buckets: Vec<u64>,
-    #[serde(skip)]
-    pub acquire_sum_ms: f64,
     /// Acquires that gave up after `DB_CONNECTION_TIMEOUT`.
     pub timeouts: u64,
     /// Store calls slower than `DB_SLOW_QUERY_MS`.

@@ -13,9 +13,6 @@
 //! position and the replica's replay position (over its own connection, so a busy replica
 //! pool does not look like an outage). When the replica is behind a position the primary had
 //! reached, the lag is the time since that position was first seen unreplayed.
-//!
-//! (Old list, kept for the record of what routes a read:
-//! see [`Replica::serves`].)
 
 use crate::pool::{PoolMonitor, PoolStatus};
 use serde::Serialize;

@@ -8,7 +8,14 @@ pub mod vocabulary;
 pub mod writer;
 
 use crate::error::ApiError;
-use flowats_db::models::Artifact;
+use flowats_db::models::{Artifact, Page};
+
+/// The profile items (skills, education, employment) a document or an analysis is made
+/// from: more than anyone lists.
+pub const PROFILE_ITEMS: Page = Page {
+    limit: 1000,
+    offset: 0,
+};
 
 /// The generation queue and the single-flight table: identical requests in flight share
 /// one generation.

@@ -30,11 +30,6 @@ use uuid::Uuid;
 pub const REUSE_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The generator's identity in fingerprints: a new version regenerates.
 const PROVIDER: &str = "local/1";
-/// Profile items a document is made from: more than anyone lists.
-const ALL_ITEMS: Page = Page {
-    limit: 1000,
-    offset: 0,
-};
 const MAX_CONTENT: usize = 200_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,9 +139,17 @@ async fn generate(
                 return Ok(found);
             }
             let account = db.users.get_user(user).await?;
-            let skills = db.skills.list(user, ALL_ITEMS).await?.items;
-            let education = db.education.list(user, ALL_ITEMS).await?.items;
-            let employment = db.employment.list(user, ALL_ITEMS).await?.items;
+            let skills = db.skills.list(user, crate::ai::PROFILE_ITEMS).await?.items;
+            let education = db
+                .education
+                .list(user, crate::ai::PROFILE_ITEMS)
+                .await?
+                .items;
+            let employment = db
+                .employment
+                .list(user, crate::ai::PROFILE_ITEMS)
+                .await?
+                .items;
             let work = async {
                 let cx = Context {
                     user: &account,

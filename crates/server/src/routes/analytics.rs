@@ -12,16 +12,9 @@ use crate::extract::{AuthUser, PathId};
 use crate::routes::{CachedJson, cached};
 use axum::extract::State;
 use flowats_db::Timestamp;
-use flowats_db::models::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// Profile items read for an analysis (skills, employment): more than anyone lists.
-const ALL_ITEMS: Page = Page {
-    limit: 1000,
-    offset: 0,
-};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobAnalytics {
@@ -60,8 +53,12 @@ pub async fn job_analytics(
         {
             return Ok(found);
         }
-        let skills = db.skills.list(user, ALL_ITEMS).await?.items;
-        let employment = db.employment.list(user, ALL_ITEMS).await?.items;
+        let skills = db.skills.list(user, crate::ai::PROFILE_ITEMS).await?.items;
+        let employment = db
+            .employment
+            .list(user, crate::ai::PROFILE_ITEMS)
+            .await?
+            .items;
         let analysis: Analysis = analyze(&job, &skills, &employment);
         let result = JobAnalytics {
             job_id: id,
