@@ -55,7 +55,11 @@ impl AppState {
             cursors: Cursors::new(&secret),
             passwords: Passwords::default(),
             monitor: Monitor::new(config.slow_request, config.critical_request),
-            ai: crate::ai::Generations::new(config.ai_concurrency, config.ai_queue),
+            ai: crate::ai::Generations::new(
+                crate::ai::provider::from_config(&config.ai_provider, config.ai_timeout)?,
+                config.ai_concurrency,
+                config.ai_queue,
+            ),
             db,
             config,
         })))

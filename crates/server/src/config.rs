@@ -61,13 +61,46 @@ pub struct Config {
     /// an error, and the health document's request thresholds.
     pub slow_request: Duration,
     pub critical_request: Duration,
-    /// `AI_MAX_CONCURRENCY`, `AI_QUEUE_SIZE`, `AI_TIMEOUT_MS` (the provider is `local`).
+    /// `AI_PROVIDER` and, for `openai`, its endpoint.
+    pub ai_provider: AiProvider,
+    /// `AI_MAX_CONCURRENCY`, `AI_QUEUE_SIZE`, `AI_TIMEOUT_MS`.
     pub ai_concurrency: usize,
     pub ai_queue: usize,
     pub ai_timeout: Duration,
     pub cache: CacheConfig,
     /// Bearer token for `/api/admin/*`; `None` turns those routes off.
     pub admin_token: Option<Secret>,
+}
+
+/// Which engine writes AI documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AiProvider {
+    /// The built-in offline writer.
+    Local,
+    /// An OpenAI-compatible chat-completions endpoint.
+    OpenAi(OpenAiConfig),
+}
+
+impl AiProvider {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AiProvider::Local => "local",
+            AiProvider::OpenAi(_) => "openai",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAiConfig {
+    /// `AI_API_URL`: the API base (`https://api.openai.com/v1`) or the full
+    /// `…/chat/completions` address.
+    pub url: String,
+    /// `AI_API_KEY`: sent as a bearer token; local servers often need none.
+    pub key: Option<Secret>,
+    /// `AI_MODEL`.
+    pub model: String,
+    /// `AI_MAX_RETRIES`: further attempts after a 429, a 5xx or a failed connection.
+    pub retries: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -273,17 +306,30 @@ impl Config {
             }
             None => None,
         };
-        match v.raw("AI_PROVIDER").as_deref().map(str::trim) {
-            None | Some("local") => {}
+        let ai_provider = match v.raw("AI_PROVIDER").as_deref().map(str::trim) {
+            None | Some("local") => AiProvider::Local,
             Some("openai") => {
-                return Err(ConfigError {
-                    var: "AI_PROVIDER",
-                    problem: "\"openai\" is not available in this version yet; use \"local\""
-                        .into(),
-                });
+                let required = |var: &'static str| {
+                    v.raw(var).map(|s| s.trim().to_owned()).ok_or(ConfigError {
+                        var,
+                        problem: "required when AI_PROVIDER=openai".into(),
+                    })
+                };
+                let url = required("AI_API_URL")?;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid("AI_API_URL", "an http:// or https:// URL", &url));
+                }
+                AiProvider::OpenAi(OpenAiConfig {
+                    url,
+                    key: v.raw("AI_API_KEY").map(|k| Secret::new(k.trim())),
+                    model: required("AI_MODEL")?,
+                    retries: v.parse("AI_MAX_RETRIES", 2, "a whole number from 0 to 10", |n| {
+                        *n <= 10
+                    })?,
+                })
             }
             Some(other) => return Err(invalid("AI_PROVIDER", "\"local\" or \"openai\"", other)),
-        }
+        };
         let ai_concurrency = v.parse(
             "AI_MAX_CONCURRENCY",
             4,
@@ -328,6 +374,7 @@ impl Config {
             monitor_interval: v.millis("MONITOR_INTERVAL_MS", 30_000, 1_000)?,
             slow_request,
             critical_request,
+            ai_provider,
             ai_concurrency,
             ai_queue,
             ai_timeout,
@@ -369,6 +416,11 @@ impl Config {
                     .join(crate::auth::SECRET_FILE)
                     .display()
             ),
+        };
+        let unset = || "(unset)".to_owned();
+        let openai = match &self.ai_provider {
+            AiProvider::OpenAi(o) => Some(o),
+            AiProvider::Local => None,
         };
         let lines = [
             ("HOST", self.host.clone()),
@@ -416,7 +468,20 @@ impl Config {
             ("MONITOR_INTERVAL_MS", ms(self.monitor_interval).to_string()),
             ("SLOW_REQUEST_MS", ms(self.slow_request).to_string()),
             ("CRITICAL_REQUEST_MS", ms(self.critical_request).to_string()),
-            ("AI_PROVIDER", "local".to_owned()),
+            ("AI_PROVIDER", self.ai_provider.name().to_owned()),
+            ("AI_API_URL", openai.map_or(unset(), |o| redact_url(&o.url))),
+            (
+                "AI_API_KEY",
+                openai.map_or(unset(), |o| match o.key {
+                    Some(_) => "*** (set)".into(),
+                    None => unset(),
+                }),
+            ),
+            ("AI_MODEL", openai.map_or(unset(), |o| o.model.clone())),
+            (
+                "AI_MAX_RETRIES",
+                openai.map_or(unset(), |o| o.retries.to_string()),
+            ),
             ("AI_MAX_CONCURRENCY", self.ai_concurrency.to_string()),
             ("AI_QUEUE_SIZE", self.ai_queue.to_string()),
             ("AI_TIMEOUT_MS", ms(self.ai_timeout).to_string()),
@@ -557,5 +622,34 @@ mod tests {
         );
         assert!(shown.contains("JWT_SECRET=*** (set)"));
         assert!(!shown.contains(&secret));
+    }
+
+    #[test]
+    fn openai_needs_an_endpoint_and_a_model_and_hides_the_key() {
+        let e = config(&[("AI_PROVIDER", "openai")]).unwrap_err();
+        assert_eq!(e.var, "AI_API_URL");
+        let e = config(&[("AI_PROVIDER", "openai"), ("AI_API_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(e.var, "AI_API_URL");
+        let e = config(&[("AI_PROVIDER", "openai"), ("AI_API_URL", "http://x/v1")]).unwrap_err();
+        assert_eq!(e.var, "AI_MODEL");
+        let base = [
+            ("AI_PROVIDER", "openai"),
+            ("AI_API_URL", "https://api.example.com/v1"),
+            ("AI_MODEL", "gpt-test"),
+            ("AI_API_KEY", "sk-very-secret"),
+        ];
+        let e = config(&[&base[..], &[("AI_MAX_RETRIES", "11")]].concat()).unwrap_err();
+        assert_eq!(e.var, "AI_MAX_RETRIES");
+        let c = config(&base).unwrap();
+        let AiProvider::OpenAi(o) = &c.ai_provider else {
+            panic!("{:?}", c.ai_provider)
+        };
+        assert_eq!((o.model.as_str(), o.retries), ("gpt-test", 2));
+        assert_eq!(o.key.as_ref().map(Secret::expose), Some("sk-very-secret"));
+        let shown = c.render();
+        assert!(shown.contains("AI_PROVIDER=openai"), "{shown}");
+        assert!(shown.contains("AI_API_KEY=*** (set)"), "{shown}");
+        assert!(!shown.contains("sk-very-secret"), "{shown}");
+        assert_eq!(config(&[]).unwrap().ai_provider, AiProvider::Local);
     }
 }

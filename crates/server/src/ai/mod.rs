@@ -2,6 +2,8 @@
 //! the same inputs give the same bytes.
 
 pub mod analytics;
+pub mod openai;
+pub mod provider;
 pub mod queue;
 pub mod text;
 pub mod vocabulary;
@@ -9,6 +11,7 @@ pub mod writer;
 
 use crate::error::ApiError;
 use flowats_db::models::{Artifact, Page};
+use std::sync::Arc;
 
 /// The profile items (skills, education, employment) a document or an analysis is made
 /// from: more than anyone lists.
@@ -20,13 +23,19 @@ pub const PROFILE_ITEMS: Page = Page {
 /// The generation queue and the single-flight table: identical requests in flight share
 /// one generation.
 pub struct Generations {
+    pub provider: Arc<dyn provider::Provider>,
     pub queue: queue::Queue,
     in_flight: moka::future::Cache<String, Artifact>,
 }
 
 impl Generations {
-    pub fn new(concurrency: usize, queue_size: usize) -> Generations {
+    pub fn new(
+        provider: Arc<dyn provider::Provider>,
+        concurrency: usize,
+        queue_size: usize,
+    ) -> Generations {
         Generations {
+            provider,
             queue: queue::Queue::new(concurrency, queue_size),
             in_flight: moka::future::Cache::builder().max_capacity(10_000).build(),
         }

@@ -1,5 +1,6 @@
 //! AI documents: `POST /api/ai/resume` and `/api/ai/cover-letter` generate a tailored
-//! artifact for one of the user's jobs (the offline `local` provider), and
+//! artifact for one of the user's jobs (`AI_PROVIDER`: the offline `local` writer or an
+//! OpenAI-compatible endpoint), and
 //! `/api/ai/artifacts` lists, reads, saves edited drafts of and deletes them.
 //!
 //! A request reuses the newest unedited artifact made from the same inputs (profile
@@ -7,7 +8,7 @@
 //! requests in flight share one generation; generations run through the bounded queue
 //! (`AI_MAX_CONCURRENCY`, `AI_QUEUE_SIZE`) within `AI_TIMEOUT_MS`.
 
-use crate::ai::writer::{self, Context, Kind};
+use crate::ai::writer::{Context, Kind};
 use crate::app::AppState;
 use crate::cache::{CacheKeys, Ns};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -28,8 +29,6 @@ use uuid::Uuid;
 
 /// How long a generated artifact is reused, and cached.
 pub const REUSE_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
-/// The generator's identity in fingerprints: a new version regenerates.
-const PROVIDER: &str = "local/1";
 const MAX_CONTENT: usize = 200_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,7 +75,8 @@ impl Validate for ArtifactEdit {
 #[utoipa::path(post, path = "/api/ai/resume", tag = "ai", security(("bearer" = [])),
     params(GenerateParams), request_body = GenerateRequest,
     responses((status = 201, body = Artifact), (status = 200, body = Artifact),
-              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -90,7 +90,8 @@ pub async fn resume(
 #[utoipa::path(post, path = "/api/ai/cover-letter", tag = "ai", security(("bearer" = [])),
     params(GenerateParams), request_body = GenerateRequest,
     responses((status = 201, body = Artifact), (status = 200, body = Artifact),
-              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn cover_letter(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -117,7 +118,9 @@ async fn generate(
     let db = &state.db;
     let job = db.jobs.get_job(user, job_id).await?;
     let profile = db.profiles.get_profile(user).await?;
-    let fingerprint = format!("p{}:j{}:{PROVIDER}", profile.version, job.updated_at);
+    // The engine's identity is part of it: another engine or model regenerates.
+    let provider = state.ai.provider.id();
+    let fingerprint = format!("p{}:j{}:{provider}", profile.version, job.updated_at);
     let since = Timestamp::from(time::OffsetDateTime::now_utc() - REUSE_FOR);
     let reusable = || {
         db.artifacts
@@ -150,17 +153,15 @@ async fn generate(
                 .list(user, crate::ai::PROFILE_ITEMS)
                 .await?
                 .items;
-            let work = async {
-                let cx = Context {
-                    user: &account,
-                    profile: &profile.fields,
-                    job: &job,
-                    skills: &skills,
-                    education: &education,
-                    employment: &employment,
-                };
-                writer::write(kind, &cx)
+            let cx = Context {
+                user: &account,
+                profile: &profile.fields,
+                job: &job,
+                skills: &skills,
+                education: &education,
+                employment: &employment,
             };
+            let work = state.ai.provider.write(kind, &cx);
             let doc = state
                 .ai
                 .queue
@@ -172,7 +173,7 @@ async fn generate(
                         "ai_timeout",
                         "the AI generation took longer than AI_TIMEOUT_MS",
                     )
-                })?;
+                })??;
             let artifact = db
                 .artifacts
                 .create_artifact(
@@ -182,7 +183,7 @@ async fn generate(
                         kind: kind.as_str(),
                         content: doc.content,
                         metadata: json!({
-                            "provider": PROVIDER,
+                            "provider": provider,
                             "profile_version": profile.version,
                             "job_updated_at": job.updated_at,
                             "match_score": doc.score,

@@ -15,7 +15,7 @@ crate::on_both_backends!(
     artifacts_list_filters_and_isolation,
 );
 
-async fn fixture(app: &TestApp) -> (User, String) {
+pub async fn fixture(app: &TestApp) -> (User, String) {
     let user = app.register("a@example.com").await;
     app.put(
         "/api/profile",
@@ -212,12 +212,16 @@ async fn reuse_regenerate_and_edits(app: TestApp) {
         .assert_error(422, "validation_failed");
 }
 
-async fn twenty_identical_requests_make_one_artifact(app: TestApp) {
-    let (user, job) = fixture(&app).await;
-    let app = Arc::new(app);
+/// Sends `n` identical resume requests at once; the artifact ids they were answered with.
+pub async fn identical_resumes(
+    app: &Arc<TestApp>,
+    user: &User,
+    job: &str,
+    n: usize,
+) -> std::collections::BTreeSet<String> {
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (app, token, job) = (app.clone(), user.token.clone(), job.clone());
+    for _ in 0..n {
+        let (app, token, job) = (app.clone(), user.token.clone(), job.to_owned());
         tasks.spawn(async move {
             app.post("/api/ai/resume", &token, json!({"job_id": job}))
                 .await
@@ -229,6 +233,13 @@ async fn twenty_identical_requests_make_one_artifact(app: TestApp) {
         assert!([200, 201].contains(&r.status.as_u16()), "{}", r.body);
         ids.insert(r.body["id"].as_str().unwrap().to_owned());
     }
+    ids
+}
+
+async fn twenty_identical_requests_make_one_artifact(app: TestApp) {
+    let (user, job) = fixture(&app).await;
+    let app = Arc::new(app);
+    let ids = identical_resumes(&app, &user, &job, 20).await;
     assert_eq!(ids.len(), 1, "one generation for all: {ids:?}");
     let list = app.get("/api/ai/artifacts", &user.token).await;
     assert_eq!(list.assert_status(200)["pagination"]["totalItems"], 1);

@@ -13,6 +13,7 @@ mod errors;
 mod isolation;
 mod jobs;
 mod monitoring;
+mod openai;
 mod outage;
 mod pg_private;
 mod pool;
