@@ -133,13 +133,13 @@ function main() {
   const cpu = [];
   if (args['client-cpu']) {
     const s = Number(args['client-cpu']);
-    cpu.push(`Artillery (client) ${s.toFixed(1)} s${wall > 0 ? ` = ${(s / wall).toFixed(2)} cores` : ''}`);
+    cpu.push(`Artillery (client, its start-up included) ${s.toFixed(1)} s${wall > 0 ? ` = ${(s / wall).toFixed(2)} cores` : ''}`);
   }
   if (args['server-cpu']) {
     const s = Number(args['server-cpu']);
     cpu.push(`server ${s.toFixed(1)} s${wall > 0 ? ` = ${(s / wall).toFixed(2)} cores` : ''}`);
   }
-  if (cpu.length) out.push(`CPU over the run: ${cpu.join(', ')}.`);
+  if (cpu.length) out.push(`CPU over the run's ${wall.toFixed(0)} s: ${cpu.join(', ')}.`);
   out.push('', requestTable(agg), '', 'Latencies are to the first byte of the answer, in ms, as Artillery measures them.', '');
   out.push('### Timeline (Artillery\'s 10 s periods)', '', timeline(report), '');
   const checkLines = checks(args.log);
