@@ -6,7 +6,9 @@
 // `ensure` checks (from the run's log) and the CPU the client and the server used.
 //
 // Usage: node summarize.js --report R.json [--log R.log] [--title T] [--command C]
-//          [--client-cpu SECONDS] [--server-cpu SECONDS] [--exit CODE]
+//          [--client-cpu SECONDS] [--server-cpu SECONDS] [--machine-cpu SECONDS] [--exit CODE]
+// --machine-cpu: the busy time of the whole machine meanwhile (/proc/stat), so the summary
+// can say how much CPU other processes took from the client and the server.
 'use strict';
 const fs = require('fs');
 
@@ -138,6 +140,11 @@ function main() {
   if (args['server-cpu']) {
     const s = Number(args['server-cpu']);
     cpu.push(`server ${s.toFixed(1)} s${wall > 0 ? ` = ${(s / wall).toFixed(2)} cores` : ''}`);
+  }
+  if (args['machine-cpu'] && args['client-cpu'] && args['server-cpu']) {
+    // The machine's busy time less ours: what other processes took while this ran.
+    const other = Math.max(0, Number(args['machine-cpu']) - Number(args['client-cpu']) - Number(args['server-cpu']));
+    cpu.push(`other processes ${other.toFixed(1)} s${wall > 0 ? ` = ${(other / wall).toFixed(2)} cores` : ''}`);
   }
   if (cpu.length) out.push(`CPU over the run's ${wall.toFixed(0)} s: ${cpu.join(', ')}.`);
   out.push('', requestTable(agg), '', 'Latencies are to the first byte of the answer, in ms, as Artillery measures them.', '');
