@@ -1,4 +1,4 @@
-//! The `flowats` command line: `serve`, `migrate`, `seed`, `config`.
+//! The `flowats` command line: `serve`, `migrate`, `seed`, `config`, `loadtest`.
 
 use crate::app::{self, AppState, Application};
 use crate::config::Config;
@@ -28,6 +28,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the effective configuration, secrets redacted.
     Config(ServeArgs),
+    /// Load a running server: open-model arrival rates, latency percentiles, errors.
+    Loadtest(flowats_loadgen::Args),
 }
 
 #[derive(Args)]
@@ -104,6 +106,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             }
             state.db.ops.close().await;
         }
+        Command::Loadtest(args) => flowats_loadgen::run(args).await?,
         Command::Serve(_) => {
             let app = Application::build(config).await?;
             tracing::info!(addr = %app.local_addr(), "listening");
