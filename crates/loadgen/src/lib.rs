@@ -69,11 +69,14 @@ pub async fn execute(args: &Args) -> anyhow::Result<Outcome> {
     let clock = Arc::new(schedule::Clock::new(args.max_in_flight));
     let progress =
         show_progress.then(|| progress::start(ctx.clone(), clock.clone(), phases.clone()));
+    let interrupt = tokio::spawn(on_ctrl_c(clock.stop.clone()));
     let elapsed = schedule::drive(ctx.clone(), phases.clone(), &clock).await;
+    interrupt.abort();
     if let Some(p) = progress {
         p.abort();
         progress::finish();
     }
+    let interrupted = clock.stop.load(std::sync::atomic::Ordering::Relaxed);
 
     let per_phase = ctx.rec.snapshot();
     let mut total = stats::Stats::default();
@@ -85,6 +88,7 @@ pub async fn execute(args: &Args) -> anyhow::Result<Outcome> {
         target_url: args.target_url.clone(),
         started_unix_ms,
         max_in_flight: clock.max_in_flight,
+        interrupted,
         users: (args.flow == FlowKind::Sessions).then_some(args.users),
         setup_s,
         phases: phases
@@ -103,6 +107,21 @@ pub async fn execute(args: &Args) -> anyhow::Result<Outcome> {
         total,
         report,
     })
+}
+
+/// The first Ctrl-C stops the schedule (the flows in flight finish and the report covers
+/// what ran); a second one ends the process.
+async fn on_ctrl_c(stop: Arc<std::sync::atomic::AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "\ninterrupted: no more arrivals; waiting for the flows in flight (Ctrl-C again to quit)"
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
 }
 
 /// `flowats loadtest`: runs, prints the summary, writes `--json`, and with `--check` fails

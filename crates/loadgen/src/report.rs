@@ -2,7 +2,7 @@
 
 use crate::args::Phase;
 use crate::check::Verdict;
-use crate::stats::{NameStats, Stats};
+use crate::stats::{Name, NameStats, Stats};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -127,6 +127,8 @@ pub struct Report {
     /// Start of the run, Unix time in milliseconds.
     pub started_unix_ms: u128,
     pub max_in_flight: usize,
+    /// Stopped early by Ctrl-C: the last phase(s) ran only in part.
+    pub interrupted: bool,
     /// `sessions`: users logged in before the phases, and how long that took.
     pub users: Option<u32>,
     pub setup_s: Option<f64>,
@@ -176,6 +178,12 @@ impl Report {
             t.window_s,
             self.max_in_flight
         );
+        if self.interrupted {
+            let _ = writeln!(
+                out,
+                "INTERRUPTED: the schedule was stopped early; the last phase's rates are understated"
+            );
+        }
         if let (Some(users), Some(setup)) = (self.users, self.setup_s) {
             let _ = writeln!(out, "{users} users logged in beforehand in {setup:.1} s");
         }
@@ -229,10 +237,10 @@ impl Report {
             "\n{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
             "request", "count", "req/s", "min", "p50", "p95", "p99", "max", "shed", "errors"
         );
-        let names = t
-            .by_name
+        // In the flows' order (login, list, filter, …), then everything together.
+        let names = Name::ALL
             .iter()
-            .map(|(n, r)| (*n, r))
+            .filter_map(|n| Some((n.as_str(), t.by_name.get(n.as_str())?)))
             .chain(std::iter::once(("all", &t.all)));
         for (name, r) in names {
             let l = r.latency_ms.as_ref();

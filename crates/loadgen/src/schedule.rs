@@ -8,14 +8,17 @@
 use crate::args::Phase;
 use crate::flows::Ctx;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// When the schedule starts, and what it shares with the progress line.
+/// When the schedule starts, and what it shares with the progress line and Ctrl-C.
 pub struct Clock {
     pub t0: Instant,
     pub permits: Arc<Semaphore>,
     pub max_in_flight: usize,
+    /// Set on Ctrl-C: no further arrivals; the flows in flight finish.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Clock {
@@ -26,6 +29,7 @@ impl Clock {
             t0: Instant::now() + Duration::from_millis(20),
             permits: Arc::new(Semaphore::new(max_in_flight)),
             max_in_flight,
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -39,6 +43,7 @@ impl Clock {
 pub async fn drive(ctx: Arc<Ctx>, phases: Vec<Phase>, clock: &Clock) -> Duration {
     let runtime = tokio::runtime::Handle::current();
     let permits = clock.permits.clone();
+    let stop = clock.stop.clone();
     let t0 = clock.t0;
     let scheduler = {
         let ctx = ctx.clone();
@@ -46,9 +51,12 @@ pub async fn drive(ctx: Arc<Ctx>, phases: Vec<Phase>, clock: &Clock) -> Duration
             .name("loadtest-schedule".into())
             .spawn(move || {
                 let mut start = t0;
-                for (i, phase) in phases.iter().enumerate() {
+                'phases: for (i, phase) in phases.iter().enumerate() {
                     let gap = 1.0 / phase.rate;
                     for k in 0..phase.arrivals() {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'phases;
+                        }
                         let at = start + Duration::from_secs_f64(k as f64 * gap);
                         let now = Instant::now();
                         if at > now {
@@ -70,9 +78,12 @@ pub async fn drive(ctx: Arc<Ctx>, phases: Vec<Phase>, clock: &Clock) -> Duration
                     start += phase.duration;
                 }
                 // The last phase lasts its full duration even if its last arrival came earlier.
-                let now = Instant::now();
-                if start > now {
-                    std::thread::sleep(start - now);
+                while !stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if start <= now {
+                        break;
+                    }
+                    std::thread::sleep((start - now).min(Duration::from_millis(100)));
                 }
             })
             .expect("spawn the scheduler thread")
