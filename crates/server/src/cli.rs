@@ -1,4 +1,4 @@
-//! The `flowats` command line: `serve`, `migrate`, `seed`, `config`.
+//! The `flowats` command line: `serve`, `migrate`, `seed`, `config`, `loadtest`.
 
 use crate::app::{self, AppState, Application};
 use crate::config::Config;
@@ -28,6 +28,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the effective configuration, secrets redacted.
     Config(ServeArgs),
+    /// Load a running server: open-model arrival rates, latency percentiles, errors.
+    Loadtest(flowats_loadgen::Args),
 }
 
 #[derive(Args)]
@@ -59,6 +61,11 @@ pub struct SeedArgs {
 
 /// Parses the environment and flags; a bad value ends the process with its message.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    // The load generator talks to a server over HTTP: the server's settings (a PostgreSQL
+    // URL without JWT_SECRET, say) must not stop it.
+    if matches!(cli.command, Command::Loadtest(_)) {
+        return Ok(Config::from_lookup(|_| None)?);
+    }
     let (host, port) = match &cli.command {
         Command::Serve(args) | Command::Config(args) => {
             (args.host.clone(), args.port.map(|p| p.to_string()))
@@ -104,6 +111,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             }
             state.db.ops.close().await;
         }
+        Command::Loadtest(args) => flowats_loadgen::run(args).await?,
         Command::Serve(_) => {
             let app = Application::build(config).await?;
             tracing::info!(addr = %app.local_addr(), "listening");
