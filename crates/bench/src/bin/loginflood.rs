@@ -147,7 +147,10 @@ async fn sequential_logins(target: &Target, n: usize) -> Result<Latencies, Strin
     Ok(l)
 }
 
+/// The server's own count of shed logins, from `/api/health` (rendered at most once a
+/// second: read after a fresh tick).
 async fn server_shed(target: &Target) -> Value {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let Ok(mut conn) = Conn::open(&target.addr).await else {
         return Value::Null;
     };

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_flood_past_a_held_turn_is_shed_at_once_and_the_queue_is_served,
     a_waiter_gives_up_at_its_deadline,
     a_real_login_flood_is_answered_in_full,
+    the_api_document_lists_the_503,
 );
 
 const ADMIN: &str = "admin-token-for-tests-0123456789";
@@ -239,4 +240,16 @@ async fn a_real_login_flood_is_answered_in_full(app: TestApp) {
         (0, 0),
         "nothing left behind"
     );
+}
+
+async fn the_api_document_lists_the_503(app: TestApp) {
+    let doc = app
+        .call(axum::http::Method::GET, "/api/openapi.json", None, None)
+        .await;
+    for path in ["/api/auth/login", "/api/auth/register"] {
+        let busy = &doc.body["paths"][path]["post"]["responses"]["503"];
+        let text = busy["description"].as_str().unwrap_or_default();
+        assert!(text.contains("auth_busy"), "{path}: {busy}");
+        assert!(busy["headers"]["Retry-After"].is_object(), "{path}: {busy}");
+    }
 }
