@@ -53,7 +53,11 @@ impl AppState {
             cache,
             tokens: Tokens::new(&secret, config.jwt_ttl),
             cursors: Cursors::new(&secret),
-            passwords: Passwords::default(),
+            passwords: Passwords::new(
+                config.auth_hash_concurrency,
+                config.auth_hash_queue,
+                config.auth_hash_max_wait,
+            ),
             monitor: Monitor::new(config.slow_request, config.critical_request),
             ai: crate::ai::Generations::new(
                 crate::ai::provider::from_config(&config.ai_provider, config.ai_timeout)?,

@@ -67,6 +67,11 @@ pub struct Config {
     pub ai_concurrency: usize,
     pub ai_queue: usize,
     pub ai_timeout: Duration,
+    /// `AUTH_HASH_CONCURRENCY`, `AUTH_HASH_QUEUE`, `AUTH_HASH_MAX_WAIT_MS`: password hashes
+    /// running at once, waiting for a turn, and the longest wait before `auth_busy`.
+    pub auth_hash_concurrency: usize,
+    pub auth_hash_queue: usize,
+    pub auth_hash_max_wait: Duration,
     pub cache: CacheConfig,
     /// Bearer token for `/api/admin/*`; `None` turns those routes off.
     pub admin_token: Option<Secret>,
@@ -343,6 +348,21 @@ impl Config {
             |n| *n <= 100_000,
         )?;
         let ai_timeout = v.millis("AI_TIMEOUT_MS", 30_000, 1)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let auth_hash_concurrency = v.parse(
+            "AUTH_HASH_CONCURRENCY",
+            cores,
+            "a whole number from 1 to 1024",
+            |n| (1..=1024).contains(n),
+        )?;
+        // Two rounds of hashing: at ~20 ms a hash, the last in line starts within ~40 ms.
+        let auth_hash_queue = v.parse(
+            "AUTH_HASH_QUEUE",
+            2 * auth_hash_concurrency,
+            "a whole number from 0 to 100000",
+            |n| *n <= 100_000,
+        )?;
+        let auth_hash_max_wait = v.millis("AUTH_HASH_MAX_WAIT_MS", 100, 1)?;
         let slow_request = v.millis("SLOW_REQUEST_MS", 1_000, 1)?;
         let critical_request = v.millis("CRITICAL_REQUEST_MS", 5_000, 1)?;
         if critical_request < slow_request {
@@ -378,6 +398,9 @@ impl Config {
             ai_concurrency,
             ai_queue,
             ai_timeout,
+            auth_hash_concurrency,
+            auth_hash_queue,
+            auth_hash_max_wait,
         })
     }
 
@@ -485,6 +508,15 @@ impl Config {
             ("AI_MAX_CONCURRENCY", self.ai_concurrency.to_string()),
             ("AI_QUEUE_SIZE", self.ai_queue.to_string()),
             ("AI_TIMEOUT_MS", ms(self.ai_timeout).to_string()),
+            (
+                "AUTH_HASH_CONCURRENCY",
+                self.auth_hash_concurrency.to_string(),
+            ),
+            ("AUTH_HASH_QUEUE", self.auth_hash_queue.to_string()),
+            (
+                "AUTH_HASH_MAX_WAIT_MS",
+                ms(self.auth_hash_max_wait).to_string(),
+            ),
             ("CACHE_ENABLED", self.cache.enabled.to_string()),
             ("CACHE_MAX_BYTES", self.cache.max_bytes.to_string()),
             ("CACHE_MAX_KEYS", self.cache.max_keys.to_string()),
@@ -599,6 +631,25 @@ mod tests {
             config(&[("JWT_SECRET", "short")]).unwrap_err().var,
             "JWT_SECRET"
         );
+        for (var, bad) in [
+            ("AUTH_HASH_CONCURRENCY", "0"),
+            ("AUTH_HASH_QUEUE", "many"),
+            ("AUTH_HASH_MAX_WAIT_MS", "0"),
+        ] {
+            assert_eq!(config(&[(var, bad)]).unwrap_err().var, var);
+        }
+    }
+
+    #[test]
+    fn the_hashing_queue_defaults_to_two_rounds_of_the_concurrency() {
+        let c = config(&[("AUTH_HASH_CONCURRENCY", "3")]).unwrap();
+        assert_eq!((c.auth_hash_concurrency, c.auth_hash_queue), (3, 6));
+        assert_eq!(c.auth_hash_max_wait, Duration::from_millis(100));
+        let c = config(&[("AUTH_HASH_QUEUE", "0"), ("AUTH_HASH_MAX_WAIT_MS", "250")]).unwrap();
+        assert_eq!(c.auth_hash_queue, 0);
+        let shown = c.render();
+        assert!(shown.contains("AUTH_HASH_QUEUE=0\n"), "{shown}");
+        assert!(shown.contains("AUTH_HASH_MAX_WAIT_MS=250\n"), "{shown}");
     }
 
     #[test]

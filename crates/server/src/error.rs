@@ -37,7 +37,7 @@ pub struct ErrorObject {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
     /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`, `timeout`,
-    /// `not_ready`, `internal`.
+    /// `not_ready`, `ai_queue_full`, `auth_busy`, `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +99,19 @@ impl ApiError {
         e
     }
 }
+
+/// For callers outside a request (seeding), where an `ApiError` travels as an `anyhow`.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)?;
+        match &self.cause {
+            Some(cause) => write!(f, ": {cause}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {

@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod funnel;
+pub mod limit;
 pub mod monitor;
 pub mod openapi;
 pub mod pagination;

@@ -2,76 +2,28 @@
 //! `AI_QUEUE_SIZE` wait for a turn, and past that a request is refused at once (503 with
 //! `Retry-After`) instead of piling up.
 
-use crate::error::ApiError;
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use tokio::sync::Semaphore;
+use crate::limit::{Limiter, Refusal};
+use std::ops::Deref;
 
-pub struct Queue {
-    permits: Semaphore,
-    waiting: AtomicUsize,
-    max_waiting: usize,
-    pub concurrency: usize,
-}
+pub const QUEUE_FULL: Refusal = Refusal {
+    code: "ai_queue_full",
+    message: "too many AI generations are queued; retry shortly",
+    retry_after: 2,
+};
 
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueueStatus {
-    pub running: usize,
-    pub waiting: usize,
-    pub max_concurrency: usize,
-    pub max_waiting: usize,
-}
+/// A [`Limiter`] with no wait deadline (`AI_TIMEOUT_MS` bounds the generation itself).
+pub struct Queue(Limiter);
 
 impl Queue {
     pub fn new(concurrency: usize, max_waiting: usize) -> Queue {
-        Queue {
-            permits: Semaphore::new(concurrency),
-            waiting: AtomicUsize::new(0),
-            max_waiting,
-            concurrency,
-        }
-    }
-
-    /// Runs `work` when its turn comes, or refuses it when the queue is full.
-    pub async fn run<T>(&self, work: impl Future<Output = T>) -> Result<T, ApiError> {
-        let _permit = match self.permits.try_acquire() {
-            Ok(p) => p,
-            Err(_) => {
-                if self.waiting.fetch_add(1, SeqCst) >= self.max_waiting {
-                    self.waiting.fetch_sub(1, SeqCst);
-                    let mut e = ApiError::unavailable(
-                        "too many AI generations are queued; retry shortly",
-                        2,
-                    );
-                    e.code = "ai_queue_full";
-                    return Err(e);
-                }
-                let _waiting = Waiting(&self.waiting);
-                self.permits
-                    .acquire()
-                    .await
-                    .map_err(|_| ApiError::internal("the AI queue is closed"))?
-            }
-        };
-        Ok(work.await)
-    }
-
-    pub fn status(&self) -> QueueStatus {
-        QueueStatus {
-            running: self.concurrency - self.permits.available_permits(),
-            waiting: self.waiting.load(SeqCst),
-            max_concurrency: self.concurrency,
-            max_waiting: self.max_waiting,
-        }
+        Queue(Limiter::new(concurrency, max_waiting, None, QUEUE_FULL))
     }
 }
 
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, SeqCst);
+impl Deref for Queue {
+    type Target = Limiter;
+    fn deref(&self) -> &Limiter {
+        &self.0
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::sampler::Sample;
 use crate::cache::CacheStats;
+use crate::limit::LimitStatus;
 use flowats_db::pool::PoolStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -50,6 +51,9 @@ pub struct Scrape {
     uptime: Gauge,
     ai_running: Gauge,
     ai_waiting: Gauge,
+    auth_running: Gauge,
+    auth_waiting: Gauge,
+    auth_shed: Counter,
 }
 
 impl Scrape {
@@ -163,6 +167,21 @@ impl Scrape {
             "AI generations queued (at most AI_QUEUE_SIZE)",
             s.ai_waiting.clone(),
         );
+        r.register(
+            "auth_hashes_running",
+            "Password hashes running (at most AUTH_HASH_CONCURRENCY)",
+            s.auth_running.clone(),
+        );
+        r.register(
+            "auth_hashes_waiting",
+            "Password hashes waiting for a turn (at most AUTH_HASH_QUEUE)",
+            s.auth_waiting.clone(),
+        );
+        r.register(
+            "auth_hashes_shed",
+            "Logins and registrations refused with 503 auth_busy",
+            s.auth_shed.clone(),
+        );
         s
     }
 
@@ -170,6 +189,14 @@ impl Scrape {
     pub fn update_ai(&self, running: usize, waiting: usize) {
         self.ai_running.set(running as i64);
         self.ai_waiting.set(waiting as i64);
+    }
+
+    /// The password hashing queue's figures.
+    pub fn update_auth(&self, hashing: &LimitStatus) {
+        self.auth_running.set(hashing.running as i64);
+        self.auth_waiting.set(hashing.waiting as i64);
+        let _one_at_a_time = self.updating.lock().expect("scrape lock");
+        advance(&self.auth_shed, hashing.shed);
     }
 
     /// Copies the current figures in. Counters advance by what their source counted since

@@ -77,6 +77,11 @@ pub struct AuthResponse {
     pub user: User,
 }
 
+/// The 503 of the routes that hash a password.
+const BUSY_DESCRIPTION: &str = "`auth_busy`: more passwords are being checked than the \
+    server hashes at once plus `AUTH_HASH_QUEUE`, or the wait ran past `AUTH_HASH_MAX_WAIT_MS`; \
+    answered at once, without hashing";
+
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -96,17 +101,15 @@ fn respond(state: &AppState, user: User) -> ApiResult<AuthResponse> {
     responses(
         (status = 201, body = AuthResponse),
         (status = 409, description = "email already registered", body = ErrorBody),
-        (status = 422, description = "invalid email, short password, missing name", body = ErrorBody)
+        (status = 422, description = "invalid email, short password, missing name", body = ErrorBody),
+        (status = 503, description = BUSY_DESCRIPTION, body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before retrying")))
     ))]
 pub async fn register(
     State(state): State<AppState>,
     Input(req): Input<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    let hash = state
-        .passwords
-        .hash(req.password)
-        .await
-        .map_err(ApiError::internal)?;
+    let hash = state.passwords.hash(req.password).await?;
     let user = state
         .db
         .users
@@ -124,7 +127,9 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = AuthResponse),
-        (status = 401, description = "wrong email or password", body = ErrorBody)
+        (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 503, description = BUSY_DESCRIPTION, body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before retrying")))
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -140,8 +145,7 @@ pub async fn login(
                 .await
         }
         None => state.passwords.verify_dummy(req.password).await,
-    }
-    .map_err(ApiError::internal)?;
+    }?;
     match creds {
         Some(c) if ok => {
             let user = state.db.users.get_user(c.id).await?;

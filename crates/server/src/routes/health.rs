@@ -121,6 +121,7 @@ fn render(state: &AppState, wants_draft: bool) -> Response {
             "database": database_figures(state),
             "cache": cache,
             "ai": {"queue": state.ai.queue.status()},
+            "auth": {"hashing": state.passwords.status()},
             "requests": {
                 "total": requests,
                 "errors": errors,

@@ -12,6 +12,7 @@ mod cursors;
 mod errors;
 mod isolation;
 mod jobs;
+mod login_flood;
 mod monitoring;
 mod openai;
 mod outage;
