@@ -362,7 +362,7 @@ impl Config {
             "a whole number from 0 to 100000",
             |n| *n <= 100_000,
         )?;
-        let auth_hash_max_wait = v.millis("AUTH_HASH_MAX_WAIT_MS", 100, 1)?;
+        let auth_hash_max_wait = v.millis("AUTH_HASH_MAX_WAIT_MS", 50, 1)?;
         let slow_request = v.millis("SLOW_REQUEST_MS", 1_000, 1)?;
         let critical_request = v.millis("CRITICAL_REQUEST_MS", 5_000, 1)?;
         if critical_request < slow_request {
@@ -644,7 +644,7 @@ mod tests {
     fn the_hashing_queue_defaults_to_two_rounds_of_the_concurrency() {
         let c = config(&[("AUTH_HASH_CONCURRENCY", "3")]).unwrap();
         assert_eq!((c.auth_hash_concurrency, c.auth_hash_queue), (3, 6));
-        assert_eq!(c.auth_hash_max_wait, Duration::from_millis(100));
+        assert_eq!(c.auth_hash_max_wait, Duration::from_millis(50));
         let c = config(&[("AUTH_HASH_QUEUE", "0"), ("AUTH_HASH_MAX_WAIT_MS", "250")]).unwrap();
         assert_eq!(c.auth_hash_queue, 0);
         let shown = c.render();
