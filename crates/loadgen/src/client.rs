@@ -68,6 +68,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 impl Http {
     /// One client for the whole run: keeps every connection it opened for reuse.
     pub fn new(base: &str, timeout: Duration, http2: bool) -> anyhow::Result<Http> {
+        // Plain http only, but see Cargo.toml: reqwest may be built with rustls here.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
