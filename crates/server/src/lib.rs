@@ -19,3 +19,10 @@ pub mod router;
 pub mod routes;
 pub mod seed;
 pub mod telemetry;
+
+/// Installs rustls's ring provider as the process default. reqwest is built with rustls but
+/// without a provider of its own (its default, aws-lc, needs a C build), and refuses to build
+/// any client — plain http included — until one is installed. Calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -145,9 +145,7 @@ impl Failure {
 
 impl OpenAi {
     pub fn new(config: &OpenAiConfig, budget: Duration) -> anyhow::Result<OpenAi> {
-        // reqwest is built without a crypto provider of its own (the default one needs a C
-        // build); ring is the one sqlx already uses. Installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("flowats/", env!("CARGO_PKG_VERSION")))

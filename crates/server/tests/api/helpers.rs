@@ -10,6 +10,12 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// An HTTP client for tests that talk to a real listening server.
+pub fn http() -> reqwest::Client {
+    flowats_server::install_tls_provider();
+    reqwest::Client::new()
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 pub fn config(database_url: &str) -> Config {

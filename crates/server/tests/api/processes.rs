@@ -36,7 +36,7 @@ impl ServerProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
-        let http = reqwest::Client::new();
+        let http = crate::helpers::http();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let ready = http
@@ -70,7 +70,7 @@ async fn two_server_processes_see_each_others_writes_within_100ms() {
     };
     let a = ServerProcess::start(&db, &redis.url()).await;
     let b = ServerProcess::start(&db, &redis.url()).await;
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http();
 
     let auth: Value = http
         .post(format!("{}/api/auth/register", a.base))

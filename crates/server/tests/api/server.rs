@@ -31,7 +31,7 @@ async fn start(
 
 async fn full_flow_over_tcp_and_graceful_shutdown(db: flowats_db::testing::TestDb) {
     let (base, stop, handle) = start(&db).await;
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http();
     let r = http
         .post(format!("{base}/api/auth/register"))
         .json(&json!({"email": "tcp@example.com", "password": "password123", "name": "T"}))
@@ -107,7 +107,7 @@ async fn full_flow_over_tcp_and_graceful_shutdown(db: flowats_db::testing::TestD
 
 async fn openapi_and_docs_over_tcp(db: flowats_db::testing::TestDb) {
     let (base, stop, handle) = start(&db).await;
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http();
     let doc: Value = http
         .get(format!("{base}/api/openapi.json"))
         .send()
