@@ -19,6 +19,7 @@ function initCounters(context, events, done) {
   events.emit('counter', 'flowats.unexpected', 0);
   events.emit('counter', 'flowats.login.served', 0);
   events.emit('counter', 'flowats.login.shed', 0);
+  events.emit('counter', 'flowats.register.shed', 0);
   return done();
 }
 
@@ -46,6 +47,10 @@ function record(req, res, events, shedOk) {
       return;
     }
   } else if (code >= 200 && code < 300) {
+    return;
+  } else if (req.name === 'register' && shedOk && isShed(res)) {
+    // A sign-up hashes a password too: shed the same way when the hashing queue is full.
+    events.emit('counter', 'flowats.register.shed', 1);
     return;
   }
   events.emit('counter', 'flowats.unexpected', 1);
