@@ -23,6 +23,10 @@ pub struct App {
     pub passwords: Passwords,
     pub monitor: Monitor,
     pub ai: crate::ai::Generations,
+    /// Sign-in rate limits per client address and per email.
+    pub auth_limits: crate::guard::AuthLimits,
+    /// The global in-flight limit (load shedding).
+    pub in_flight: crate::guard::InFlight,
     pub config: Config,
 }
 
@@ -64,6 +68,11 @@ impl AppState {
                 config.ai_concurrency,
                 config.ai_queue,
             ),
+            auth_limits: crate::guard::AuthLimits::new(
+                config.guard.auth_per_ip,
+                config.guard.auth_per_email,
+            ),
+            in_flight: crate::guard::InFlight::new(config.guard.max_in_flight),
             db,
             config,
         })))
@@ -105,32 +114,32 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let deadline = self.state.config.shutdown_timeout;
-        let db = self.state.db.clone();
+        let state = self.state;
+        let db = state.db.clone();
         let monitor = tokio::spawn(crate::monitor::run(
-            self.state.clone(),
-            self.state.config.monitor_interval,
+            state.clone(),
+            state.config.monitor_interval,
         ));
-        let app = crate::router::router(self.state);
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stopping_tx.send(());
-        });
-        let result = tokio::select! {
-            r = server.into_future() => r.context("serving"),
-            _ = async {
-                let _ = stopping_rx.await;
-                tokio::time::sleep(deadline).await;
-            } => {
-                tracing::warn!(?deadline, "shutdown deadline passed with requests still in flight");
-                Ok(())
+        let sweeper = tokio::spawn({
+            let state = state.clone();
+            async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    state.auth_limits.sweep();
+                }
             }
+        });
+        let options = crate::serve::ServeOptions {
+            header_read_timeout: state.config.guard.header_read_timeout,
+            deadline: state.config.shutdown_timeout,
         };
+        let app = crate::router::router(state);
+        crate::serve::serve(self.listener, app, options, shutdown).await;
         monitor.abort();
+        sweeper.abort();
         db.ops.close().await;
-        result
+        Ok(())
     }
 }
 

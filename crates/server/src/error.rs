@@ -37,7 +37,7 @@ pub struct ErrorObject {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
     /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`, `timeout`,
-    /// `not_ready`, `ai_queue_full`, `auth_busy`, `internal`.
+    /// `not_ready`, `ai_queue_full`, `auth_busy`, `rate_limited`, `overloaded`, `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

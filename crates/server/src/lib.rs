@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod funnel;
+pub mod guard;
 pub mod limit;
 pub mod monitor;
 pub mod openapi;
@@ -18,6 +19,7 @@ pub mod pagination;
 pub mod router;
 pub mod routes;
 pub mod seed;
+pub mod serve;
 pub mod telemetry;
 
 /// Installs rustls's ring provider as the process default. reqwest is built with rustls but

@@ -2,6 +2,7 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::guard;
 use crate::routes::{
     admin, ai, analytics, auth, dashboard, docs, education, employment, health, jobs, metrics,
     profile, skills,
@@ -34,14 +35,17 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The fallbacks and layers every route gets: request id (taken from the request or
-/// generated) on the span and the response, a log line per request, the request metrics
-/// (when `monitor` is given), panics turned into a 500 envelope, the request deadline and
-/// the body limit.
+/// generated) on the span and the response, a log line per request, the security headers,
+/// CORS and the request metrics and load shedding (these two when `monitor` is given),
+/// panics turned into a 500 envelope, the request deadline and the body limit.
 fn with_middleware<S: Clone + Send + Sync + 'static>(
     routes: Router<S>,
     timeout: Duration,
     monitor: Option<AppState>,
 ) -> Router<S> {
+    let cors = monitor
+        .as_ref()
+        .and_then(|s| guard::headers::cors_layer(&s.config.guard.cors_origins));
     routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -74,10 +78,13 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
                         .on_failure(()),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::map_response(guard::headers::secure))
+                .option_layer(cors)
                 .layer(middleware::from_fn_with_state(
-                    monitor,
+                    monitor.clone(),
                     crate::monitor::middleware::track,
                 ))
+                .layer(middleware::from_fn_with_state(monitor, guard::shed::limit))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::internal("handler panicked").into_response()
                 }))

@@ -54,6 +54,8 @@ pub struct Scrape {
     auth_running: Gauge,
     auth_waiting: Gauge,
     auth_shed: Counter,
+    requests_shed: Counter,
+    auth_rate_limited: Counter,
 }
 
 impl Scrape {
@@ -182,7 +184,24 @@ impl Scrape {
             "Logins and registrations refused with 503 auth_busy",
             s.auth_shed.clone(),
         );
+        r.register(
+            "http_requests_shed",
+            "Requests refused with 503 overloaded (MAX_IN_FLIGHT reached)",
+            s.requests_shed.clone(),
+        );
+        r.register(
+            "auth_rate_limited",
+            "Logins and registrations refused with 429 rate_limited",
+            s.auth_rate_limited.clone(),
+        );
         s
+    }
+
+    /// The abuse limits' counters: requests shed, sign-ins rate-limited.
+    pub fn update_guard(&self, shed: u64, rate_limited: u64) {
+        let _one_at_a_time = self.updating.lock().expect("scrape lock");
+        advance(&self.requests_shed, shed);
+        advance(&self.auth_rate_limited, rate_limited);
     }
 
     /// The AI queue's figures (running, waiting).

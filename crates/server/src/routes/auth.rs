@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::cache::Ns;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Input};
+use crate::guard::ClientIp;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -77,6 +78,11 @@ pub struct AuthResponse {
     pub user: User,
 }
 
+/// The 429 of the routes that take a password.
+const LIMITED_DESCRIPTION: &str = "`rate_limited`: too many attempts from this client address \
+    (`AUTH_RATE_LIMIT_IP` a minute) or for this email (`AUTH_RATE_LIMIT_EMAIL`); \
+    `details.scope` says which";
+
 /// The 503 of the routes that hash a password.
 const BUSY_DESCRIPTION: &str = "`auth_busy`: more passwords are being checked than the \
     server hashes at once plus `AUTH_HASH_QUEUE`, or the wait ran past `AUTH_HASH_MAX_WAIT_MS`; \
@@ -102,13 +108,17 @@ fn respond(state: &AppState, user: User) -> ApiResult<AuthResponse> {
         (status = 201, body = AuthResponse),
         (status = 409, description = "email already registered", body = ErrorBody),
         (status = 422, description = "invalid email, short password, missing name", body = ErrorBody),
+        (status = 429, description = LIMITED_DESCRIPTION, body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before retrying"))),
         (status = 503, description = BUSY_DESCRIPTION, body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds to wait before retrying")))
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Input(req): Input<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    state.auth_limits.check(ip, &normalize_email(&req.email))?;
     let hash = state.passwords.hash(req.password).await?;
     let user = state
         .db
@@ -128,14 +138,18 @@ pub async fn register(
     responses(
         (status = 200, body = AuthResponse),
         (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 429, description = LIMITED_DESCRIPTION, body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before retrying"))),
         (status = 503, description = BUSY_DESCRIPTION, body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds to wait before retrying")))
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Input(req): Input<LoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
     let email = normalize_email(&req.email);
+    state.auth_limits.check(ip, &email)?;
     let creds = state.db.users.credentials(email).await?;
     let ok = match &creds {
         Some(c) => {

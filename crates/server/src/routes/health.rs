@@ -121,11 +121,16 @@ fn render(state: &AppState, wants_draft: bool) -> Response {
             "database": database_figures(state),
             "cache": cache,
             "ai": {"queue": state.ai.queue.status()},
-            "auth": {"hashing": state.passwords.status()},
+            "auth": {
+                "hashing": state.passwords.status(),
+                "rateLimited": state.auth_limits.refused(),
+            },
             "requests": {
                 "total": requests,
                 "errors": errors,
                 "inFlight": m.metrics.in_flight(),
+                "maxInFlight": state.in_flight.limit(),
+                "shed": state.in_flight.shed(),
                 "p95Ms": figures.request_p95_ms,
             },
         },

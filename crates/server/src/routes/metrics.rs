@@ -19,6 +19,9 @@ pub async fn prometheus(State(state): State<AppState>, _: Admin) -> Response {
     let ai = state.ai.queue.status();
     m.metrics.scrape.update_ai(ai.running, ai.waiting);
     m.metrics.scrape.update_auth(&state.passwords.status());
+    m.metrics
+        .scrape
+        .update_guard(state.in_flight.shed(), state.auth_limits.refused());
     let mut text = String::with_capacity(16 * 1024);
     if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &m.metrics.registry) {
         return ApiError::internal(format!("encoding metrics: {e}")).into_response();

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod abuse;
 mod ai;
 mod analytics;
 mod auth;

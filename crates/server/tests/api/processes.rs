@@ -28,6 +28,8 @@ impl ServerProcess {
             .env("PORT", port.to_string())
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
+            .env("AUTH_RATE_LIMIT_IP", "0")
+            .env("AUTH_RATE_LIMIT_EMAIL", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,0 +1,14 @@
+//! Abuse limits (SPEC §4: 413, 429, 503): who the client is behind a proxy, how often an
+//! address or an email may try to sign in, how much work may be in flight at once, which
+//! browser origins may call the API, and the security headers of every response.
+//! The header-read timeout lives in the serve loop (`crate::serve`), the body limit and the
+//! request deadline in `crate::router`.
+
+pub mod client_ip;
+pub mod headers;
+pub mod rate;
+pub mod shed;
+
+pub use client_ip::ClientIp;
+pub use rate::AuthLimits;
+pub use shed::InFlight;
