@@ -67,6 +67,12 @@ impl Validate for ArtifactEdit {
                 format!("must be 1 to {MAX_CONTENT} characters"),
             ));
         }
+        if self.content.contains('\0') {
+            return Err(ValidationErrors::single(
+                "content",
+                flowats_db::validate::NUL_MESSAGE,
+            ));
+        }
         Ok(())
     }
 }
