@@ -216,6 +216,15 @@ macro_rules! impl_stores {
                     password_hash: String,
                 ) -> BoxFut<'_, DbResult<User>> {
                     Box::pin(async move {
+                        // PostgreSQL cannot store a NUL; SQLite must not either.
+                        for (field, text) in [("email", &email), ("name", &name)] {
+                            if text.contains('\0') {
+                                return Err(DbError::Invalid($crate::validate::ValidationErrors::single(
+                                    field,
+                                    $crate::validate::NUL_MESSAGE,
+                                )));
+                            }
+                        }
                         let now = Timestamp::now();
                         let id = Uuid::now_v7();
                         let mut tx = self.begin_write("users.create_user").await?;
@@ -241,6 +250,11 @@ macro_rules! impl_stores {
 
                 fn credentials(&self, email: String) -> BoxFut<'_, DbResult<Option<Credentials>>> {
                     Box::pin(async move {
+                        // No account has a NUL in its address (PostgreSQL would refuse
+                        // the query rather than find nothing).
+                        if email.contains('\0') {
+                            return Ok(None);
+                        }
                         let mut c = self.read("users.credentials").await?;
                         Ok(sqlx::query_as::<$db, Credentials>(sql::USER_CREDENTIALS)
                             .persistent(c.persistent)

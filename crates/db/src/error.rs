@@ -55,6 +55,11 @@ impl From<sqlx::Error> for DbError {
             {
                 DbError::Unavailable(e)
             }
+            // character_not_in_repertoire: a NUL in a text, which PostgreSQL cannot take.
+            // Validation refuses them where it can; this keeps any other path off a 500.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => DbError::Invalid(
+                ValidationErrors::single("body", format!("text {}", crate::validate::NUL_MESSAGE)),
+            ),
             // The row a write refers to is gone (deleted concurrently).
             sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation => {
                 DbError::NotFound

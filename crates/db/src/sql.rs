@@ -126,12 +126,16 @@ macro_rules! job_cols {
     };
 }
 
-/// `$2` status or NULL, `$3` a lower-cased LIKE pattern or NULL.
+/// `$2` status or NULL, `$3` a LIKE pattern ([`like_pattern`]) or NULL. The pattern is
+/// lower-cased by the database's own `lower`, as the columns are, so that any text matches
+/// itself: SQLite's `lower` folds ASCII only, and a pattern folded by Rust would miss a
+/// title with a capital `Ü` there.
 macro_rules! job_filter {
     () => {
         " WHERE user_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
-          AND (CAST($3 AS TEXT) IS NULL OR lower(title) LIKE $3 ESCAPE '\\' \
-          OR lower(company) LIKE $3 ESCAPE '\\' OR lower(COALESCE(notes, '')) LIKE $3 ESCAPE '\\')"
+          AND (CAST($3 AS TEXT) IS NULL OR lower(title) LIKE lower($3) ESCAPE '\\' \
+          OR lower(company) LIKE lower($3) ESCAPE '\\' \
+          OR lower(COALESCE(notes, '')) LIKE lower($3) ESCAPE '\\')"
     };
 }
 
@@ -222,11 +226,12 @@ pub const EVENT_COUNT: &str = "SELECT COUNT(*) FROM job_events WHERE user_id = $
 
 pub const PING: &str = "SELECT 1";
 
-/// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` taken literally.
+/// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` taken literally; the
+/// queries lower-case it (see `job_filter!`).
 pub fn like_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
-    for c in q.to_lowercase().chars() {
+    for c in q.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }

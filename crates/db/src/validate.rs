@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 const SHORT: usize = 200;
 const LONG: usize = 20_000;
 const URL: usize = 2_048;
+/// What a text with a NUL character is told.
+pub const NUL_MESSAGE: &str = "must not contain NUL characters";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -69,10 +71,15 @@ impl Check {
         self.max_len(field, value, max)
     }
 
+    /// Every text field passes here: its length, and no NUL, which PostgreSQL cannot store
+    /// (SQLite would, and the two backends must keep the same data).
     fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         if value.chars().count() > max {
             self.0
                 .add(field, format!("must be at most {max} characters"));
+        }
+        if value.contains('\0') {
+            self.0.add(field, NUL_MESSAGE);
         }
         self
     }
@@ -143,7 +150,7 @@ pub fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s.chars().any(char::is_whitespace)
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl Validate for ProfileFields {
@@ -221,6 +228,25 @@ impl Validate for JobFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_refused_in_every_text() {
+        let job = JobFields {
+            title: "a\0b".into(),
+            company: "c".into(),
+            notes: Some("\0".into()),
+            ..serde_json::from_value(serde_json::json!({"title": "t", "company": "c"})).unwrap()
+        };
+        let fields: Vec<_> = job
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["title", "notes"]);
+        assert!(!is_email("a\0@example.com"));
+    }
 
     #[test]
     fn urls_need_a_scheme_and_a_host() {

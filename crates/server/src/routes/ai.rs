@@ -16,6 +16,7 @@ use crate::extract::{AuthUser, Command, Input, PathId};
 use crate::pagination::{ListQuery, ListSource, PageOf, PageParams, page_of};
 use crate::routes::{CachedJson, cached_for};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use flowats_db::Timestamp;
@@ -67,6 +68,12 @@ impl Validate for ArtifactEdit {
                 format!("must be 1 to {MAX_CONTENT} characters"),
             ));
         }
+        if self.content.contains('\0') {
+            return Err(ValidationErrors::single(
+                "content",
+                flowats_db::validate::NUL_MESSAGE,
+            ));
+        }
         Ok(())
     }
 }
@@ -80,10 +87,11 @@ impl Validate for ArtifactEdit {
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(params): Query<GenerateParams>,
+    params: Result<Query<GenerateParams>, QueryRejection>,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
-    generate(&state, user, req.job_id, Kind::Resume, params.regenerate).await
+    let regenerate = regenerate(params)?;
+    generate(&state, user, req.job_id, Kind::Resume, regenerate).await
 }
 
 /// A tailored cover letter for one of the user's jobs (201 new, 200 reused).
@@ -95,17 +103,23 @@ pub async fn resume(
 pub async fn cover_letter(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(params): Query<GenerateParams>,
+    params: Result<Query<GenerateParams>, QueryRejection>,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
-    generate(
-        &state,
-        user,
-        req.job_id,
-        Kind::CoverLetter,
-        params.regenerate,
-    )
-    .await
+    let regenerate = regenerate(params)?;
+    generate(&state, user, req.job_id, Kind::CoverLetter, regenerate).await
+}
+
+/// `?regenerate=`, refused in the error envelope (axum's own rejection is plain text).
+fn regenerate(params: Result<Query<GenerateParams>, QueryRejection>) -> ApiResult<bool> {
+    match params {
+        Ok(Query(p)) => Ok(p.regenerate),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "`regenerate` must be true or false: {}",
+            e.body_text()
+        ))
+        .with_details(json!({"parameter": "regenerate"}))),
+    }
 }
 
 async fn generate(

@@ -41,6 +41,10 @@ fn job_filter(query: &ListQuery) -> ApiResult<JobFilter> {
         })?),
     };
     let q = query.filter("q").map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.contains('\0')) {
+        return Err(ApiError::bad_request("`q` must not contain NUL characters")
+            .with_details(serde_json::json!({"parameter": "q"})));
+    }
     if q.is_some_and(|q| q.chars().count() > MAX_QUERY) {
         return Err(
             ApiError::bad_request(format!("`q` must be at most {MAX_QUERY} characters"))

@@ -209,32 +209,18 @@ async fn job_list_filters_and_pagination(app: TestApp) {
     assert_eq!(both.body["pagination"]["totalPages"], 2);
 }
 
+/// The job list's own parameters; paging bounds on every list: `security/consumption.rs`.
 async fn list_parameters_are_checked(app: TestApp) {
     let u = app.register("a@example.com").await;
     for (query, parameter) in [
-        ("limit=0", "limit"),
-        ("limit=101", "limit"),
-        ("limit=-5", "limit"),
-        ("limit=ten", "limit"),
-        ("page=0", "page"),
-        ("page=1.5", "page"),
         ("status=hired", "status"),
         ("sort=salary", "sort"),
-        ("cursor=abc", "cursor"),
-        ("page=2&cursor=", "cursor"),
         ("includeTotal=true", "includeTotal"),
     ] {
         let r = app.get(&format!("/api/jobs?{query}"), &u.token).await;
         let message = r.assert_error(400, "bad_request");
         assert!(message.contains(parameter), "{query}: {message}");
     }
-    let r = app
-        .get(
-            &format!("/api/jobs/{}/events?limit=1000", uuid::Uuid::now_v7()),
-            &u.token,
-        )
-        .await;
-    r.assert_error(400, "bad_request");
 }
 
 /// Concurrent writes queue for the database (SQLite's single writer, PostgreSQL row locks)

@@ -15,7 +15,7 @@ flowats_db::backend_tests!(
 
 const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
 
-async fn app_on(db: &TestDb, redis: &RedisServer) -> TestApp {
+pub async fn app_on(db: &TestDb, redis: &RedisServer) -> TestApp {
     let url = redis.url();
     let app = TestApp::with_config(TestDb::share(db), |c| {
         c.cache.redis_url = Some(url);
