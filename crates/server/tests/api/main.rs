@@ -23,6 +23,7 @@ mod profile;
 mod redis_server;
 mod seed;
 mod server;
+mod server_process;
 mod shared_cache;
 
 /// Runs each listed `async fn(TestApp)` once per backend.
