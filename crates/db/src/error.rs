@@ -19,6 +19,10 @@ pub enum DbError {
     /// database is overloaded or down.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The database's disk is full (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full`):
+    /// writes fail until space is freed; reads still work.
+    #[error("database disk full")]
+    DiskFull(#[source] sqlx::Error),
     /// The statement ran past `DB_STATEMENT_TIMEOUT` and the server cancelled it.
     #[error("statement timed out")]
     StatementTimeout(#[source] sqlx::Error),
@@ -37,6 +41,21 @@ impl From<sqlx::Error> for DbError {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                DbError::Unavailable(e)
+            }
+            sqlx::Error::Database(db)
+                if sqlite_primary(db.as_ref()) == Some(SQLITE_FULL)
+                    || db.code().as_deref() == Some("53100") =>
+            {
+                DbError::DiskFull(e)
+            }
+            // Another session held SQLite's lock past busy_timeout: busy, not broken.
+            sqlx::Error::Database(db)
+                if matches!(
+                    sqlite_primary(db.as_ref()),
+                    Some(SQLITE_BUSY | SQLITE_LOCKED)
+                ) =>
+            {
                 DbError::Unavailable(e)
             }
             // query_canceled: statement_timeout (or a cancel request) stopped the query.
@@ -77,6 +96,19 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+/// SQLite's primary result codes (`sqlite3.h`).
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_FULL: i32 = 13;
+
+/// The primary result code of a SQLite error (its extended code's low byte); `None` for
+/// other databases.
+fn sqlite_primary(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    let code: i32 = db.code()?.parse().ok()?;
+    Some(code & 0xff)
+}
+
 impl DbError {
     /// The message with every cause after it (`database error: pool timed out …`), for logs.
     pub fn chain(&self) -> String {
@@ -94,5 +126,58 @@ impl DbError {
 impl From<ValidationErrors> for DbError {
     fn from(e: ValidationErrors) -> Self {
         DbError::Invalid(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection, SqliteConnection};
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    /// SQLite's own errors, provoked for real: a database past its `max_page_count` is
+    /// full; a write lock held by another connection past `busy_timeout` is busy.
+    #[tokio::test]
+    async fn sqlite_full_and_busy_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .busy_timeout(Duration::ZERO);
+        let mut a = options.connect().await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (x BLOB UNIQUE); PRAGMA max_page_count = 2")
+            .execute(&mut a)
+            .await
+            .unwrap();
+        let full = sqlx::query("INSERT INTO t VALUES (zeroblob(100000))")
+            .execute(&mut a)
+            .await
+            .unwrap_err();
+        assert!(matches!(DbError::from(full), DbError::DiskFull(_)));
+
+        sqlx::raw_sql("PRAGMA max_page_count = 1000; INSERT INTO t VALUES (x'01')")
+            .execute(&mut a)
+            .await
+            .unwrap();
+        let dup = sqlx::query("INSERT INTO t VALUES (x'01')")
+            .execute(&mut a)
+            .await
+            .unwrap_err();
+        assert!(matches!(DbError::from(dup), DbError::Conflict("record")));
+
+        let mut b: SqliteConnection = options.connect().await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut a)
+            .await
+            .unwrap();
+        let busy = sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut b)
+            .await
+            .unwrap_err();
+        assert!(matches!(DbError::from(busy), DbError::Unavailable(_)));
+        b.close().await.unwrap();
     }
 }

@@ -141,6 +141,26 @@ impl OpsStore for SqliteStore {
     }
 }
 
+/// Whether the writer connection may go back to the pool. A transaction dropped without
+/// commit queues its ROLLBACK on the connection; when that ROLLBACK fails (after
+/// `SQLITE_FULL` or an I/O error SQLite may already have rolled back on its own), the
+/// driver still counts the transaction as open and refuses every later `BEGIN` on the
+/// connection — with one writer, every write of the server until a restart. Such a
+/// connection is closed instead, and the pool opens a fresh one.
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        // Lets the queued ROLLBACK run first.
+        conn.ping().await?;
+    }
+    let usable = !conn.is_in_transaction();
+    if !usable {
+        tracing::warn!(
+            "closing the SQLite writer: its rolled-back transaction is still counted open"
+        );
+    }
+    Ok(usable)
+}
+
 /// Opens (creating if needed) the database file of `url` and returns its stores.
 pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
     let base = SqliteConnectOptions::from_str(url)
@@ -170,6 +190,7 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
         .idle_timeout(None)
+        .after_release(|conn, _| Box::pin(still_usable(conn)))
         .connect_with(base.clone())
         .await?;
     let pool = SqlitePoolOptions::new()

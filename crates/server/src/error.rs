@@ -36,8 +36,9 @@ pub struct ErrorBody {
 pub struct ErrorObject {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
-    /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`, `timeout`,
-    /// `not_ready`, `ai_queue_full`, `auth_busy`, `rate_limited`, `overloaded`, `internal`.
+    /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`,
+    /// `db_disk_full`, `timeout`, `not_ready`, `ai_queue_full`, `auth_busy`, `rate_limited`,
+    /// `overloaded`, `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +137,15 @@ impl From<DbError> for ApiError {
                 let mut e = ApiError::unavailable("the database is unavailable, retry shortly", 1);
                 e.code = "db_unavailable";
                 e.cause = Some(DbError::Unavailable(cause).chain());
+                e
+            }
+            DbError::DiskFull(cause) => {
+                let mut e = ApiError::unavailable(
+                    "the database's disk is full: writes are refused until space is freed, retry later",
+                    5,
+                );
+                e.code = "db_disk_full";
+                e.cause = Some(DbError::DiskFull(cause).chain());
                 e
             }
             DbError::StatementTimeout(cause) => {

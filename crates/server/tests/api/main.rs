@@ -11,7 +11,9 @@ mod auth;
 mod cache;
 mod cursors;
 mod errors;
+mod faults;
 mod jobs;
+mod ledger;
 mod login_flood;
 mod monitoring;
 mod openai;
@@ -24,6 +26,7 @@ mod redis_server;
 mod security;
 mod seed;
 mod server;
+mod server_process;
 mod shared_cache;
 
 /// Runs each listed `async fn(TestApp)` once per backend.

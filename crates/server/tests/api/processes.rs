@@ -1,64 +1,18 @@
 //! Two real `flowats serve` processes on one PostgreSQL and one Redis: a write through
 //! instance A is seen by a read through instance B within 100 ms, over 1,000 pairs.
 
-use crate::helpers::SECRET;
-use crate::redis_server::{RedisServer, free_port};
+use crate::redis_server::RedisServer;
+use crate::server_process::ServerProcess;
 use flowats_db::testing::TestDb;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct ServerProcess {
-    child: Child,
-    base: String,
-}
 
 impl ServerProcess {
     async fn start(db: &TestDb, redis_url: &str) -> ServerProcess {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_flowats"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.url)
-            .envs(db.env.iter().map(|(k, v)| (*k, v)))
-            .env("REDIS_URL", redis_url)
-            .env("JWT_SECRET", SECRET)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .env("AUTH_RATE_LIMIT_IP", "0")
-            .env("AUTH_RATE_LIMIT_EMAIL", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start flowats");
-        let server = ServerProcess {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let http = crate::helpers::http();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = http
-                .get(format!("{}/api/health/ready", server.base))
-                .send()
-                .await;
-            if ready.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "flowats did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut env: Vec<(&str, String)> = db.env.clone();
+        env.push(("DATABASE_URL", db.url.clone()));
+        env.push(("REDIS_URL", redis_url.to_owned()));
+        ServerProcess::spawn(&env).await
     }
 }
 
