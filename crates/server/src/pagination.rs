@@ -50,10 +50,12 @@ pub enum Window {
 #[allow(dead_code)] // documents the parameters; parsing is done by ListQuery
 pub struct PageParams {
     /// Offset mode: page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 100_000)]
     page: Option<i64>,
     /// Cursor mode: `nextCursor` of the previous page; empty for the first page.
     cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// Cursor mode: also count the items (`totalItems`).
     #[param(rename = "includeTotal")]
@@ -78,7 +80,7 @@ fn number(raw: Option<String>, name: &str, min: i64, max: i64) -> Result<Option<
 }
 
 impl ListQuery {
-    fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
         let page = number(params.remove("page"), "page", 1, MAX_PAGE)?;
         let limit = number(params.remove("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
         let cursor = params.remove("cursor");

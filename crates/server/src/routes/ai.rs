@@ -16,13 +16,15 @@ use crate::extract::{AuthUser, Command, Input, PathId};
 use crate::pagination::{ListQuery, ListSource, PageOf, PageParams, page_of};
 use crate::routes::{CachedJson, cached_for};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use flowats_db::Timestamp;
 use flowats_db::models::{Artifact, ArtifactFilter, NewArtifact, Page, Position};
 use flowats_db::validate::{Validate, ValidationErrors};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -46,15 +48,44 @@ impl Validate for GenerateRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GenerateParams {
-    /// `true`: make a new one even if an identical one exists.
+    /// `true`: make a new one even if an identical one exists (default `false`).
     #[serde(default)]
     regenerate: bool,
+}
+
+impl GenerateParams {
+    /// `regenerate` is `true` or `false` (empty or absent: `false`); anything else is a 400
+    /// naming it, in the error envelope. Other parameters are ignored.
+    fn parse(params: &HashMap<String, String>) -> ApiResult<Self> {
+        let regenerate = match params.get("regenerate").map(String::as_str) {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(ApiError::bad_request(format!(
+                    "`regenerate` must be true or false, got {v:?}"
+                ))
+                .with_details(json!({"parameter": "regenerate"})));
+            }
+        };
+        Ok(GenerateParams { regenerate })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for GenerateParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
+        GenerateParams::parse(&params)
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactEdit {
     /// The edited Markdown.
+    #[schema(min_length = 1, max_length = 200_000, pattern = r"\S")]
     pub content: String,
 }
 
@@ -80,7 +111,7 @@ impl Validate for ArtifactEdit {
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(params): Query<GenerateParams>,
+    params: GenerateParams,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
     generate(&state, user, req.job_id, Kind::Resume, params.regenerate).await
@@ -95,7 +126,7 @@ pub async fn resume(
 pub async fn cover_letter(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(params): Query<GenerateParams>,
+    params: GenerateParams,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
     generate(
@@ -211,9 +242,19 @@ async fn generate(
 #[allow(dead_code)] // documents the parameters; parsing is done by ListQuery
 pub struct ArtifactListParams {
     /// `resume` or `cover_letter`.
-    kind: Option<String>,
+    #[param(inline)]
+    kind: Option<ArtifactKind>,
     /// Only artifacts of this job.
     job_id: Option<Uuid>,
+}
+
+/// The kinds of artifact, for the `kind` filter's documentation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the values; parsing is done by artifact_filter
+enum ArtifactKind {
+    Resume,
+    CoverLetter,
 }
 
 fn artifact_filter(query: &ListQuery) -> ApiResult<ArtifactFilter> {

@@ -23,8 +23,10 @@ pub struct JobListParams {
     /// Only jobs in this status.
     status: Option<JobStatus>,
     /// Case-insensitive text in the title, company or notes.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `newest` (default), `oldest`, or `updated` (recently updated first).
+    #[param(inline)]
     sort: Option<JobSort>,
 }
 
