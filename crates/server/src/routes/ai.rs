@@ -358,3 +358,72 @@ pub async fn delete(
     state.cache.invalidate(user, &[Ns::Ai]).await;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Property tests: any `kind`, `job_id` and `regenerate` a client sends is a filter or a
+/// flag, or a 400 naming the parameter; never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::pagination::properties::{assert_names_one_of, pairs};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("resume".to_owned()),
+            Just("cover_letter".to_owned()),
+            Just("cover-letter".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just(String::new()),
+            any::<[u8; 16]>().prop_map(|b| Uuid::from_bytes(b).to_string()),
+            any::<[u8; 16]>().prop_map(|b| Uuid::from_bytes(b).simple().to_string()),
+            "[0-9a-fA-F-]{30,40}",
+            ".{0,40}",
+        ]
+    }
+
+    const NAMES: &[&str] = &["limit", "kind", "job_id"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_artifact_filter_is_known_or_a_400_naming_it(
+            mut sent in pairs(NAMES),
+            kind in proptest::option::of(text()),
+            job_id in proptest::option::of(text()),
+        ) {
+            sent.extend(kind.map(|k| ("kind".to_owned(), k)));
+            sent.extend(job_id.map(|j| ("job_id".to_owned(), j)));
+            let parsed = ListQuery::parse(sent.clone())
+                .and_then(|q| q.allow(&["kind", "job_id"]))
+                .and_then(|q| artifact_filter(&q));
+            let given = |k: &str| sent.get(k).map(String::as_str).filter(|v| !v.is_empty());
+            match parsed {
+                Ok(filter) => {
+                    prop_assert_eq!(filter.kind.as_deref(), given("kind"));
+                    prop_assert!(matches!(filter.kind.as_deref(), None | Some("resume" | "cover_letter")));
+                    prop_assert_eq!(filter.job_id, given("job_id").map(|j| Uuid::parse_str(j).unwrap()));
+                }
+                Err(e) => assert_names_one_of(&e, &sent)?,
+            }
+        }
+
+        #[test]
+        fn regenerate_is_true_false_or_a_400_naming_it(v in text(), other in ".{0,10}") {
+            let sent: HashMap<String, String> =
+                [("regenerate".to_owned(), v.clone()), ("other".to_owned(), other)].into();
+            match GenerateParams::parse(&sent) {
+                Ok(p) => {
+                    prop_assert!(matches!(v.as_str(), "" | "true" | "false"));
+                    prop_assert_eq!(p.regenerate, v == "true");
+                }
+                Err(e) => {
+                    prop_assert!(!matches!(v.as_str(), "" | "true" | "false"));
+                    let details = e.details.unwrap();
+                    prop_assert_eq!(details["parameter"].as_str(), Some("regenerate"));
+                }
+            }
+        }
+    }
+}
