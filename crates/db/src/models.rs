@@ -31,11 +31,17 @@ pub struct Credentials {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileFields {
+    #[schema(max_length = 200)]
     pub full_name: Option<String>,
+    #[schema(max_length = 200)]
     pub headline: Option<String>,
+    #[schema(max_length = 20000)]
     pub summary: Option<String>,
+    #[schema(max_length = 200)]
     pub location: Option<String>,
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
+    #[schema(max_length = 2048, pattern = r"^https?://[^/?#\s]\S*$")]
     pub website: Option<String>,
 }
 
@@ -53,17 +59,23 @@ pub struct Profile {
 #[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkillFields {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
+    #[schema(max_length = 100)]
     pub category: Option<String>,
     /// 1 (basic) to 5 (expert).
+    #[schema(minimum = 1, maximum = 5)]
     pub proficiency: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EducationFields {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub institution: String,
+    #[schema(max_length = 200)]
     pub degree: Option<String>,
+    #[schema(max_length = 200)]
     pub field_of_study: Option<String>,
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -71,13 +83,16 @@ pub struct EducationFields {
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub end_date: Option<Date>,
+    #[schema(minimum = 0, maximum = 10)]
     pub gpa: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmploymentFields {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub company: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
@@ -85,6 +100,7 @@ pub struct EmploymentFields {
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub end_date: Option<Date>,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
 }
 
@@ -159,12 +175,19 @@ impl TryFrom<String> for JobStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobFields {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub company: String,
+    #[schema(max_length = 200)]
     pub location: Option<String>,
+    #[schema(max_length = 2048, pattern = r"^https?://[^/?#\s]\S*$")]
     pub url: Option<String>,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub salary_min: Option<i64>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub salary_max: Option<i64>,
     #[serde(default)]
     #[sqlx(try_from = "String")]
@@ -172,6 +195,7 @@ pub struct JobFields {
     #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub deadline: Option<Date>,
+    #[schema(max_length = 20000)]
     pub notes: Option<String>,
 }
 

@@ -50,10 +50,12 @@ pub enum Window {
 #[allow(dead_code)] // documents the parameters; parsing is done by ListQuery
 pub struct PageParams {
     /// Offset mode: page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 100_000)]
     page: Option<i64>,
     /// Cursor mode: `nextCursor` of the previous page; empty for the first page.
     cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// Cursor mode: also count the items (`totalItems`).
     #[param(rename = "includeTotal")]
@@ -78,7 +80,7 @@ fn number(raw: Option<String>, name: &str, min: i64, max: i64) -> Result<Option<
 }
 
 impl ListQuery {
-    fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(mut params: HashMap<String, String>) -> Result<Self, ApiError> {
         let page = number(params.remove("page"), "page", 1, MAX_PAGE)?;
         let limit = number(params.remove("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
         let cursor = params.remove("cursor");
@@ -519,5 +521,147 @@ mod tests {
             ),
             (false, None, Some(10))
         );
+    }
+}
+
+/// Property tests: any query a client sends parses to a window in range, or to a 400 that
+/// names a parameter it sent; never a panic.
+#[cfg(test)]
+pub(crate) mod properties {
+    use super::*;
+    use crate::config::Secret;
+    use proptest::prelude::*;
+
+    /// Values a client might send for a number or a flag: numbers of any size and sign,
+    /// digit soup, words, empties, anything.
+    pub(crate) fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            (-5i64..=105).prop_map(|n| n.to_string()),
+            "[0-9+-. eE]{0,25}",
+            Just(String::new()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            ".{0,40}",
+        ]
+    }
+
+    /// A query's pairs: the paging parameters and others, with arbitrary values.
+    pub(crate) fn pairs(
+        names: &'static [&'static str],
+    ) -> impl Strategy<Value = HashMap<String, String>> {
+        proptest::collection::hash_map(
+            prop_oneof![
+                4 => proptest::sample::select(names).prop_map(str::to_owned),
+                1 => "[a-zA-Z_]{1,12}",
+            ],
+            value(),
+            0..6,
+        )
+    }
+
+    pub(crate) fn assert_names_one_of(
+        e: &ApiError,
+        sent: &HashMap<String, String>,
+    ) -> Result<(), TestCaseError> {
+        prop_assert_eq!(e.status, 400, "{}", e.message);
+        let name = e.details.as_ref().and_then(|d| d["parameter"].as_str());
+        let name =
+            name.ok_or_else(|| TestCaseError::fail(format!("no parameter: {}", e.message)))?;
+        prop_assert!(sent.contains_key(name), "{name} was not sent: {sent:?}");
+        prop_assert!(e.message.contains(name), "{}", e.message);
+        Ok(())
+    }
+
+    const PAGING: &[&str] = &["page", "limit", "cursor", "includeTotal"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_query_is_a_window_in_range_or_a_400_naming_a_parameter(
+            sent in pairs(PAGING),
+            sort in any::<u8>(),
+        ) {
+            let c = Cursors::new(&Secret::new("k".repeat(32)));
+            let window = ListQuery::parse(sent.clone())
+                .and_then(|q| q.allow(&[]))
+                .and_then(|q| q.window(&c, sort));
+            match window {
+                Ok(Window::Offset { page, limit }) => {
+                    prop_assert!((1..=MAX_PAGE).contains(&page));
+                    prop_assert!((1..=MAX_LIMIT).contains(&limit));
+                    prop_assert!(!sent.contains_key("cursor"));
+                }
+                Ok(Window::Cursor { after, limit, .. }) => {
+                    prop_assert!((1..=MAX_LIMIT).contains(&limit));
+                    // Only an empty cursor starts a list: no arbitrary text is a cursor.
+                    prop_assert!(after.is_none());
+                    prop_assert_eq!(sent.get("cursor").map(String::as_str), Some(""));
+                    prop_assert!(!sent.contains_key("page"));
+                }
+                Err(e) => assert_names_one_of(&e, &sent)?,
+            }
+        }
+
+        #[test]
+        fn a_number_parses_exactly_when_it_is_in_range(n in prop_oneof![any::<i64>(), -10i64..200_000], name in proptest::sample::select(&["page", "limit"][..])) {
+            let max = if name == "page" { MAX_PAGE } else { MAX_LIMIT };
+            let sent: HashMap<String, String> = [(name.to_owned(), n.to_string())].into();
+            match ListQuery::parse(sent.clone()) {
+                Ok(q) => {
+                    prop_assert!((1..=max).contains(&n));
+                    let w = q.window(&Cursors::new(&Secret::new("k".repeat(32))), 0).unwrap();
+                    let got = match w {
+                        Window::Offset { page, limit } => if name == "page" { page } else { limit },
+                        Window::Cursor { .. } => unreachable!("no cursor sent"),
+                    };
+                    prop_assert_eq!(got, n);
+                }
+                Err(e) => {
+                    prop_assert!(!(1..=max).contains(&n));
+                    assert_names_one_of(&e, &sent)?;
+                    let range = format!("from 1 to {max}");
+                    prop_assert!(e.message.contains(&range), "{}", e.message);
+                }
+            }
+        }
+
+        #[test]
+        fn a_cursor_the_server_made_is_followed(
+            micros in 0i64..4_102_444_800_000_000,
+            id in any::<[u8; 16]>(),
+            limit in 1i64..=MAX_LIMIT,
+            total in any::<bool>(),
+        ) {
+            let c = Cursors::new(&Secret::new("k".repeat(32)));
+            let p = Position {
+                key: flowats_db::Timestamp::from(
+                    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap(),
+                ),
+                id: uuid::Uuid::from_bytes(id),
+            };
+            let mut sent: HashMap<String, String> =
+                [("cursor".to_owned(), c.encode(3, p)), ("limit".to_owned(), limit.to_string())].into();
+            if total {
+                sent.insert("includeTotal".into(), "true".into());
+            }
+            let w = ListQuery::parse(sent).unwrap().window(&c, 3).unwrap();
+            prop_assert_eq!(w, Window::Cursor { after: Some(p), limit, include_total: total });
+        }
+
+        #[test]
+        fn any_raw_query_string_parses_or_is_a_400(raw in "[ -~]{0,120}") {
+            // Whatever reaches the extractor: percent signs, `&&`, `==`, bare keys, repeats.
+            let Ok(uri) = format!("/api/jobs?{raw}").parse::<axum::http::Uri>() else {
+                return Ok(());
+            };
+            let (mut parts, ()) = axum::http::Request::builder().uri(uri).body(()).unwrap().into_parts();
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            match rt.block_on(ListQuery::from_request_parts(&mut parts, &())) {
+                Ok(q) => prop_assert!((1..=MAX_LIMIT).contains(&q.limit)),
+                Err(e) => prop_assert_eq!(e.status, 400, "{}", e.message),
+            }
+        }
     }
 }

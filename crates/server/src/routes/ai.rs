@@ -16,14 +16,15 @@ use crate::extract::{AuthUser, Command, Input, PathId};
 use crate::pagination::{ListQuery, ListSource, PageOf, PageParams, page_of};
 use crate::routes::{CachedJson, cached_for};
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use flowats_db::Timestamp;
 use flowats_db::models::{Artifact, ArtifactFilter, NewArtifact, Page, Position};
 use flowats_db::validate::{Validate, ValidationErrors};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -47,15 +48,44 @@ impl Validate for GenerateRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GenerateParams {
-    /// `true`: make a new one even if an identical one exists.
+    /// `true`: make a new one even if an identical one exists (default `false`).
     #[serde(default)]
     regenerate: bool,
+}
+
+impl GenerateParams {
+    /// `regenerate` is `true` or `false` (empty or absent: `false`); anything else is a 400
+    /// naming it, in the error envelope. Other parameters are ignored.
+    fn parse(params: &HashMap<String, String>) -> ApiResult<Self> {
+        let regenerate = match params.get("regenerate").map(String::as_str) {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(ApiError::bad_request(format!(
+                    "`regenerate` must be true or false, got {v:?}"
+                ))
+                .with_details(json!({"parameter": "regenerate"})));
+            }
+        };
+        Ok(GenerateParams { regenerate })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for GenerateParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
+        GenerateParams::parse(&params)
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactEdit {
     /// The edited Markdown.
+    #[schema(min_length = 1, max_length = 200_000, pattern = r"\S")]
     pub content: String,
 }
 
@@ -87,11 +117,10 @@ impl Validate for ArtifactEdit {
 pub async fn resume(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    params: Result<Query<GenerateParams>, QueryRejection>,
+    params: GenerateParams,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
-    let regenerate = regenerate(params)?;
-    generate(&state, user, req.job_id, Kind::Resume, regenerate).await
+    generate(&state, user, req.job_id, Kind::Resume, params.regenerate).await
 }
 
 /// A tailored cover letter for one of the user's jobs (201 new, 200 reused).
@@ -103,23 +132,17 @@ pub async fn resume(
 pub async fn cover_letter(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    params: Result<Query<GenerateParams>, QueryRejection>,
+    params: GenerateParams,
     Command(req): Command<GenerateRequest>,
 ) -> ApiResult<(StatusCode, Json<Artifact>)> {
-    let regenerate = regenerate(params)?;
-    generate(&state, user, req.job_id, Kind::CoverLetter, regenerate).await
-}
-
-/// `?regenerate=`, refused in the error envelope (axum's own rejection is plain text).
-fn regenerate(params: Result<Query<GenerateParams>, QueryRejection>) -> ApiResult<bool> {
-    match params {
-        Ok(Query(p)) => Ok(p.regenerate),
-        Err(e) => Err(ApiError::bad_request(format!(
-            "`regenerate` must be true or false: {}",
-            e.body_text()
-        ))
-        .with_details(json!({"parameter": "regenerate"}))),
-    }
+    generate(
+        &state,
+        user,
+        req.job_id,
+        Kind::CoverLetter,
+        params.regenerate,
+    )
+    .await
 }
 
 async fn generate(
@@ -225,9 +248,19 @@ async fn generate(
 #[allow(dead_code)] // documents the parameters; parsing is done by ListQuery
 pub struct ArtifactListParams {
     /// `resume` or `cover_letter`.
-    kind: Option<String>,
+    #[param(inline)]
+    kind: Option<ArtifactKind>,
     /// Only artifacts of this job.
     job_id: Option<Uuid>,
+}
+
+/// The kinds of artifact, for the `kind` filter's documentation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the values; parsing is done by artifact_filter
+enum ArtifactKind {
+    Resume,
+    CoverLetter,
 }
 
 fn artifact_filter(query: &ListQuery) -> ApiResult<ArtifactFilter> {
@@ -330,4 +363,73 @@ pub async fn delete(
     state.db.artifacts.delete_artifact(user, id).await?;
     state.cache.invalidate(user, &[Ns::Ai]).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Property tests: any `kind`, `job_id` and `regenerate` a client sends is a filter or a
+/// flag, or a 400 naming the parameter; never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::pagination::properties::{assert_names_one_of, pairs};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("resume".to_owned()),
+            Just("cover_letter".to_owned()),
+            Just("cover-letter".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just(String::new()),
+            any::<[u8; 16]>().prop_map(|b| Uuid::from_bytes(b).to_string()),
+            any::<[u8; 16]>().prop_map(|b| Uuid::from_bytes(b).simple().to_string()),
+            "[0-9a-fA-F-]{30,40}",
+            ".{0,40}",
+        ]
+    }
+
+    const NAMES: &[&str] = &["limit", "kind", "job_id"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_artifact_filter_is_known_or_a_400_naming_it(
+            mut sent in pairs(NAMES),
+            kind in proptest::option::of(text()),
+            job_id in proptest::option::of(text()),
+        ) {
+            sent.extend(kind.map(|k| ("kind".to_owned(), k)));
+            sent.extend(job_id.map(|j| ("job_id".to_owned(), j)));
+            let parsed = ListQuery::parse(sent.clone())
+                .and_then(|q| q.allow(&["kind", "job_id"]))
+                .and_then(|q| artifact_filter(&q));
+            let given = |k: &str| sent.get(k).map(String::as_str).filter(|v| !v.is_empty());
+            match parsed {
+                Ok(filter) => {
+                    prop_assert_eq!(filter.kind.as_deref(), given("kind"));
+                    prop_assert!(matches!(filter.kind.as_deref(), None | Some("resume" | "cover_letter")));
+                    prop_assert_eq!(filter.job_id, given("job_id").map(|j| Uuid::parse_str(j).unwrap()));
+                }
+                Err(e) => assert_names_one_of(&e, &sent)?,
+            }
+        }
+
+        #[test]
+        fn regenerate_is_true_false_or_a_400_naming_it(v in text(), other in ".{0,10}") {
+            let sent: HashMap<String, String> =
+                [("regenerate".to_owned(), v.clone()), ("other".to_owned(), other)].into();
+            match GenerateParams::parse(&sent) {
+                Ok(p) => {
+                    prop_assert!(matches!(v.as_str(), "" | "true" | "false"));
+                    prop_assert_eq!(p.regenerate, v == "true");
+                }
+                Err(e) => {
+                    prop_assert!(!matches!(v.as_str(), "" | "true" | "false"));
+                    let details = e.details.unwrap();
+                    prop_assert_eq!(details["parameter"].as_str(), Some("regenerate"));
+                }
+            }
+        }
+    }
 }

@@ -20,9 +20,12 @@ pub const MAX_PASSWORD: usize = 1024;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 8 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 
@@ -56,6 +59,7 @@ impl Validate for RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

@@ -13,7 +13,9 @@ const BUNDLE: &[u8] = include_bytes!("../../assets/docs/swagger-ui-bundle.js");
 const CSS: &[u8] = include_bytes!("../../assets/docs/swagger-ui.css");
 
 pub fn routes<S: Clone + Send + Sync + 'static>(openapi: utoipa::openapi::OpenApi) -> Router<S> {
-    let json: Arc<str> = openapi.to_pretty_json().expect("OpenAPI serializes").into();
+    let json: Arc<str> = serde_json::to_string_pretty(&crate::openapi::document(openapi))
+        .expect("OpenAPI serializes")
+        .into();
     let cached = |mime: &'static str, body: &'static [u8]| {
         move || async move {
             (

@@ -23,8 +23,10 @@ pub struct JobListParams {
     /// Only jobs in this status.
     status: Option<JobStatus>,
     /// Case-insensitive text in the title, company or notes.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `newest` (default), `oldest`, or `updated` (recently updated first).
+    #[param(inline)]
     sort: Option<JobSort>,
 }
 
@@ -261,4 +263,84 @@ pub async fn job_stats(
         })
     })
     .await
+}
+
+/// Property tests: any `status`, `q` and `sort` a client sends is a filter and an order the
+/// list knows, or a 400 naming the parameter; never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::pagination::properties::{assert_names_one_of, pairs, value};
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(&JobStatus::ALL[..]).prop_map(|s| s.as_str().to_owned()),
+            proptest::sample::select(&JobSort::ALL[..]).prop_map(|s| s.as_str().to_owned()),
+            Just("APPLIED".to_owned()),
+            " {0,3}".prop_map(|s| s + "applied"),
+            ".{0,20}",
+            ".{190,210}",
+            value(),
+        ]
+    }
+
+    const NAMES: &[&str] = &["limit", "status", "q", "sort"];
+
+    fn query() -> impl Strategy<Value = HashMap<String, String>> {
+        (
+            pairs(NAMES),
+            proptest::collection::hash_map(
+                proptest::sample::select(&["status", "q", "sort"][..]).prop_map(str::to_owned),
+                text(),
+                0..3,
+            ),
+        )
+            .prop_map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn any_filter_is_known_or_a_400_naming_it(sent in query()) {
+            let parsed = ListQuery::parse(sent.clone())
+                .and_then(|q| q.allow(&["status", "q", "sort"]))
+                .and_then(|q| Ok((job_filter(&q)?, job_sort(&q)?)));
+            let given = |k: &str| sent.get(k).map(String::as_str).filter(|v| !v.is_empty());
+            match parsed {
+                Ok((filter, sort)) => {
+                    prop_assert_eq!(filter.status, given("status").map(|s| JobStatus::parse(s).unwrap()));
+                    prop_assert_eq!(sort, given("sort").map_or(JobSort::Newest, |s| JobSort::parse(s).unwrap()));
+                    if let Some(q) = &filter.q {
+                        prop_assert!(!q.is_empty() && q.chars().count() <= MAX_QUERY);
+                        prop_assert_eq!(q.as_str(), q.trim());
+                    }
+                }
+                Err(e) => assert_names_one_of(&e, &sent)?,
+            }
+        }
+
+        #[test]
+        fn status_and_sort_parse_exactly_the_documented_names(s in text()) {
+            let status: HashMap<String, String> = [("status".to_owned(), s.clone())].into();
+            let r = job_filter(&ListQuery::parse(status.clone()).unwrap());
+            let known = s.is_empty() || JobStatus::ALL.iter().any(|v| v.as_str() == s);
+            prop_assert_eq!(r.is_ok(), known, "status {:?}", s);
+            if let Err(e) = r {
+                assert_names_one_of(&e, &status)?;
+            }
+            let sort: HashMap<String, String> = [("sort".to_owned(), s.clone())].into();
+            let r = job_sort(&ListQuery::parse(sort.clone()).unwrap());
+            let known = s.is_empty() || JobSort::ALL.iter().any(|v| v.as_str() == s);
+            prop_assert_eq!(r.is_ok(), known, "sort {:?}", s);
+            if let Err(e) = r {
+                assert_names_one_of(&e, &sort)?;
+            }
+        }
+    }
 }
