@@ -299,7 +299,17 @@ impl Config {
             cleanup_interval: v.millis("CACHE_CLEANUP_INTERVAL_MS", 300_000, 10)?,
             redis_url: match v.raw("REDIS_URL") {
                 None => None,
-                Some(url) if matches!(scheme(&url), Some("redis" | "rediss")) => Some(url),
+                Some(url) if scheme(&url) == Some("redis") => Some(url),
+                // The redis client is built without TLS: refuse at start (exit 2) rather
+                // than fail to connect later.
+                Some(url) if scheme(&url) == Some("rediss") => {
+                    return Err(ConfigError {
+                        var: "REDIS_URL",
+                        problem: "rediss:// (TLS) is not supported by this build; use redis:// \
+                                  on a private network, or a TLS tunnel"
+                            .into(),
+                    });
+                }
                 Some(url) => {
                     return Err(invalid("REDIS_URL", "a redis://… URL", &redact_url(&url)));
                 }
@@ -641,9 +651,17 @@ mod tests {
             ("AUTH_HASH_CONCURRENCY", "0"),
             ("AUTH_HASH_QUEUE", "many"),
             ("AUTH_HASH_MAX_WAIT_MS", "0"),
+            ("REDIS_URL", "http://127.0.0.1:6379"),
         ] {
             assert_eq!(config(&[(var, bad)]).unwrap_err().var, var);
         }
+        // TLS to Redis is not built in: refused at start, not at the first connection.
+        let e = config(&[("REDIS_URL", "rediss://default:pw@x.upstash.io:6379")]).unwrap_err();
+        assert_eq!(e.var, "REDIS_URL");
+        assert!(
+            e.problem.contains("TLS") && !e.problem.contains("pw"),
+            "{e}"
+        );
     }
 
     #[test]
