@@ -8,10 +8,11 @@ use crate::routes::{
     profile, skills,
 };
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -70,7 +71,13 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
                                 .get(REQUEST_ID)
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("");
-                            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+                            let span = tracing::info_span!("request", method = %req.method(), route, request_id = id, peer = tracing::field::Empty);
+                            // The TCP peer (a proxy's address behind one): what an operator
+                            // needs to fill TRUSTED_PROXIES.
+                            if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+                                span.record("peer", tracing::field::display(peer.ip()));
+                            }
+                            span
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO))
                         // 5xx answers are logged where they are made, with their cause
