@@ -16,6 +16,8 @@ use utoipa::ToSchema;
 pub const MIN_PASSWORD: usize = 8;
 /// Hashing cost grows with length; nobody needs more.
 pub const MAX_PASSWORD: usize = 1024;
+/// The longest email address (RFC 5321's path limit less the brackets).
+pub const MAX_EMAIL: usize = 254;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +60,8 @@ impl Validate for RegisterRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// At most 254 characters (no address is longer; it is also a rate-limit key).
+    #[schema(max_length = 254)]
     pub email: String,
     #[schema(max_length = 1024)]
     pub password: String,
@@ -65,10 +69,14 @@ pub struct LoginRequest {
 
 impl Validate for LoginRequest {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        if self.password.chars().count() > MAX_PASSWORD {
-            return Err(ValidationErrors::single("password", "is too long"));
+        let mut errs = ValidationErrors::default();
+        if self.email.chars().count() > MAX_EMAIL {
+            errs.add("email", format!("must be at most {MAX_EMAIL} characters"));
         }
-        Ok(())
+        if self.password.chars().count() > MAX_PASSWORD {
+            errs.add("password", "is too long");
+        }
+        errs.into_result()
     }
 }
 

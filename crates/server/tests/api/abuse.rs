@@ -139,6 +139,17 @@ async fn one_email_tried_from_many_addresses_is_limited() {
     app.get("/api/auth/me", &user.token)
         .await
         .assert_status(200);
+    // An email no address can be is refused before it becomes a rate-limit key.
+    let keys = app.state.auth_limits.tracked();
+    let long = format!("{}@example.com", "a".repeat(300));
+    let r = sign_in(&app, "/api/auth/login", "198.51.100.99", None, login(&long)).await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.body["error"]["details"].to_string().contains("email"),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.state.auth_limits.tracked(), keys);
 }
 
 #[tokio::test]
