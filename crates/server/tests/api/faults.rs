@@ -79,15 +79,7 @@ async fn fault_redis_killed_and_restarted() {
     .await;
     drop(server);
     let ids = ledger::sqlite_ids(&file).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -106,15 +98,7 @@ async fn fault_redis_paused_and_resumed() {
     .await;
     drop(server);
     let ids = ledger::sqlite_ids(&file).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -135,15 +119,7 @@ async fn fault_postgres_restarted() {
     .await;
     drop(server);
     let ids = ledger::postgres_ids(&pg.url()).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -175,15 +151,7 @@ async fn fault_pgbouncer_restarted() {
     .await;
     drop(server);
     let ids = ledger::postgres_ids(&pg.url()).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 /// The pool's settings for the exhaustion faults: two connections, a one-second wait.
@@ -223,15 +191,7 @@ async fn fault_pool_exhausted_sqlite() {
     .await;
     drop(server);
     let ids = ledger::sqlite_ids(&file).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 /// PostgreSQL: another session holds `ACCESS EXCLUSIVE` on jobs, so both pooled
@@ -265,15 +225,7 @@ async fn fault_pool_exhausted_postgres() {
     .await;
     drop(server);
     let ids = ledger::postgres_ids(&db.url).await;
-    run.check(
-        &fault,
-        &Rules {
-            must_see: true,
-            ..Rules::default()
-        },
-        &ids,
-        json!({}),
-    );
+    run.check(&fault, &Rules::visible(), &ids, json!({}));
 }
 
 /// A tmpfs of `size` mounted on a fresh directory; unmounted on drop. `None` (skip) when
@@ -371,9 +323,8 @@ async fn fault_sqlite_disk_full() {
     run.check(
         &fault,
         &Rules {
-            must_see: true,
             code: Some("db_disk_full"),
-            ..Rules::default()
+            ..Rules::visible()
         },
         &ids,
         json!({ "integrity": integrity }),
@@ -441,10 +392,9 @@ async fn fault_sigterm_under_load() {
             removed: None,
         },
         &Rules {
-            must_see: true,
             refused_after: Some(signalled),
             no_unacknowledged: true,
-            ..Rules::default()
+            ..Rules::visible()
         },
         &ids,
         json!({ "exit_ms": exit.as_millis() as u64, "in_flight": in_flight }),

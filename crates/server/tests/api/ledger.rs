@@ -294,6 +294,16 @@ pub struct Rules {
     pub no_unacknowledged: bool,
 }
 
+impl Rules {
+    /// The rules every fault starts from: the fault must have been seen.
+    pub fn visible() -> Rules {
+        Rules {
+            must_see: true,
+            ..Rules::default()
+        }
+    }
+}
+
 /// A request started this long before a shutdown was certainly read by the server.
 pub const IN_FLIGHT_MARGIN: Duration = Duration::from_millis(200);
 
