@@ -13,6 +13,9 @@ pub struct Urls {
     pub login: Url,
     pub list: Url,
     pub jobs: Url,
+    /// `POST /api/jobs?allow_duplicate=true`: the flows post the same job body again and
+    /// again (as the seed's scenario does), which duplicate detection would refuse.
+    pub create: Url,
     pub profile: Url,
     pub stats: Url,
     pub health: Url,
@@ -37,6 +40,7 @@ impl Urls {
             login: at("api/auth/login"),
             list: at("api/jobs?page=1&limit=20"),
             jobs: at("api/jobs"),
+            create: at("api/jobs?allow_duplicate=true"),
             profile: at("api/profile"),
             stats: at("api/jobs/stats"),
             health: at("api/health"),

@@ -147,7 +147,7 @@ impl Ctx {
     pub async fn create(&self, phase: usize, token: &str, start: Instant) -> Option<String> {
         let req = self.http.with_body(
             Method::POST,
-            self.http.urls.jobs.clone(),
+            self.http.urls.create.clone(),
             Some(token),
             Bytes::from_static(CREATE_BODY),
         );

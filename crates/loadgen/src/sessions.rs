@@ -130,7 +130,7 @@ async fn open_session(http: &Http, email: &str) -> anyhow::Result<Session> {
     if jobs.is_empty() {
         let body = Bytes::from_static(br#"{"title":"Load test job","company":"Test Corp"}"#);
         let res = http
-            .with_body(Method::POST, http.urls.jobs.clone(), Some(&token), body)
+            .with_body(Method::POST, http.urls.create.clone(), Some(&token), body)
             .send()
             .await?;
         anyhow::ensure!(
