@@ -163,7 +163,10 @@ macro_rules! impl_item_store {
 
 /// Implements every store trait for `$store` on database `$db`.
 macro_rules! impl_stores {
-    ($store:ident, $db:ident, job_lock = $job_lock:expr, item_lock = $item_lock:ident) => {
+    (
+        $store:ident, $db:ident, job_lock = $job_lock:expr, item_lock = $item_lock:ident,
+        unlink = $unlink:expr, user_lock = $user_lock:expr $(,)?
+    ) => {
         mod stores {
             use super::*;
             use ::serde_json::{Map, Value};
@@ -172,6 +175,40 @@ macro_rules! impl_stores {
             use $crate::sql;
             use $crate::store::*;
             use $crate::{DbError, DbResult, Timestamp};
+
+            impl_tracker_stores!($store, $db, $item_lock, $unlink, $job_lock, $user_lock);
+
+            /// Creates a job with its first event, tags and rule tasks; with `unique`, not
+            /// when the user has it already.
+            async fn insert_job(store: &$store, user: Uuid, mut f: JobFields, unique: bool) -> DbResult<Job> {
+                let now = Timestamp::now();
+                let status = f.status;
+                f.tags = normalize_tags(&f.tags);
+                let (dedup_url, dedup_name) = $crate::dedup::keys(&f);
+                let mut tx = store.begin_write("jobs.create_job").await?;
+                let p = tx.persistent;
+                if unique {
+                    lock_user(&mut *tx, user, p).await?;
+                    let dup = find_duplicate_in(&mut *tx, user, dedup_url.as_deref(), &dedup_name, p).await?;
+                    if let Some(d) = dup {
+                        return Err(DbError::Duplicate(d));
+                    }
+                }
+                let tags = std::mem::take(&mut f.tags);
+                let q = sqlx::query_as::<$db, Job>(sql::JOB_INSERT)
+                    .persistent(p)
+                    .bind(Uuid::now_v7())
+                    .bind(user)
+                    .bind(now);
+                let mut job = bind_job_fields!(q, f).fetch_one(&mut *tx).await?;
+                insert_event(&mut tx, user, job.id, None, status, now).await?;
+                save_tags(&mut *tx, user, job.id, &tags, p).await?;
+                job.fields.tags = tags;
+                fire_rules(&mut *tx, user, &job, now, p).await?;
+                tx.commit().await?;
+                store.wrote(user);
+                Ok(job)
+            }
 
             async fn bump_profile(
                 tx: &mut $crate::pool::Unit<'_, sqlx::Transaction<'static, $db>>,
@@ -657,43 +694,25 @@ macro_rules! impl_stores {
 
         impl JobStore for $store {
                 fn create_job(&self, user: Uuid, f: JobFields) -> BoxFut<'_, DbResult<Job>> {
-                    Box::pin(async move {
-                        let now = Timestamp::now();
-                        let status = f.status;
-                        let mut tx = self.begin_write("jobs.create_job").await?;
-                        let job = sqlx::query_as::<$db, Job>(sql::JOB_INSERT)
-                            .persistent(tx.persistent)
-                            .bind(Uuid::now_v7())
-                            .bind(user)
-                            .bind(now)
-                            .bind(f.title)
-                            .bind(f.company)
-                            .bind(f.location)
-                            .bind(f.url)
-                            .bind(f.description)
-                            .bind(f.salary_min)
-                            .bind(f.salary_max)
-                            .bind(status.as_str())
-                            .bind(f.deadline)
-                            .bind(f.notes)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        insert_event(&mut tx, user, job.id, None, status, now).await?;
-                        tx.commit().await?;
-                        self.wrote(user);
-                        Ok(job)
-                    })
+                    Box::pin(insert_job(self, user, f, false))
+                }
+
+                fn create_unique_job(&self, user: Uuid, f: JobFields) -> BoxFut<'_, DbResult<Job>> {
+                    Box::pin(insert_job(self, user, f, true))
                 }
 
                 fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
                         let mut c = self.read("jobs.get_job").await?;
-                        Ok(sqlx::query_as::<$db, Job>(sql::JOB_GET)
+                        let mut job = sqlx::query_as::<$db, Job>(sql::JOB_GET)
                             .persistent(c.persistent)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *c)
-                            .await?)
+                            .await?;
+                        let p = c.persistent;
+                        load_tags(&mut *c, user, std::slice::from_mut(&mut job), p).await?;
+                        Ok(job)
                     })
                 }
 
@@ -708,15 +727,19 @@ macro_rules! impl_stores {
                         let mut c = self.read("jobs.list_jobs").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
-                        let items = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[0])
+                        let tag = filter.tag.as_deref();
+                        let mut items = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[0])
                             .persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
+                            .bind(tag)
                             .bind(page.limit)
                             .bind(page.offset)
                             .fetch_all(&mut *c)
                             .await?;
+                        let p = c.persistent;
+                        load_tags(&mut *c, user, &mut items, p).await?;
                         // On the same connection: a store call never holds one connection
                         // while waiting for another (with a full pool that would deadlock
                         // until the acquire timeout).
@@ -725,6 +748,7 @@ macro_rules! impl_stores {
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
+                            .bind(tag)
                             .fetch_one(&mut *c)
                             .await?;
                         Ok(Paged { items, total })
@@ -743,16 +767,20 @@ macro_rules! impl_stores {
                         let mut c = self.read("jobs.list_jobs_after").await?;
                         let status = filter.status.map(JobStatus::as_str);
                         let pattern = filter.q.as_deref().map(sql::like_pattern);
-                        Ok(sqlx::query_as::<$db, Job>(sql::job_pages(sort)[1])
+                        let mut jobs = sqlx::query_as::<$db, Job>(sql::job_pages(sort)[1])
                             .persistent(c.persistent)
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
+                            .bind(filter.tag.as_deref())
                             .bind(after.key)
                             .bind(after.id)
                             .bind(limit)
                             .fetch_all(&mut *c)
-                            .await?)
+                            .await?;
+                        let p = c.persistent;
+                        load_tags(&mut *c, user, &mut jobs, p).await?;
+                        Ok(jobs)
                     })
                 }
 
@@ -766,6 +794,7 @@ macro_rules! impl_stores {
                             .bind(user)
                             .bind(status)
                             .bind(pattern.as_deref())
+                            .bind(filter.tag.as_deref())
                             .fetch_one(&mut *c)
                             .await?)
                     })
@@ -779,34 +808,30 @@ macro_rules! impl_stores {
                 ) -> BoxFut<'_, DbResult<Job>> {
                     Box::pin(async move {
                         let mut tx = self.begin_write("jobs.update_job").await?;
-                        let current = sqlx::query_as::<$db, Job>($job_lock)
-                            .persistent(tx.persistent)
+                        let p = tx.persistent;
+                        let mut current = sqlx::query_as::<$db, Job>($job_lock)
+                            .persistent(p)
                             .bind(id)
                             .bind(user)
                             .fetch_one(&mut *tx)
                             .await?;
+                        load_tags(&mut *tx, user, std::slice::from_mut(&mut current), p).await?;
                         // Read the clock only once the row is ours, so the history's
                         // timestamps follow the order in which the changes were applied.
                         let now = Timestamp::now();
-                        let f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
+                        let mut f: JobFields = $crate::patch::merge(&current.fields, &patch)?;
+                        let tags = normalize_tags(&std::mem::take(&mut f.tags));
                         let status = f.status;
-                        let job = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)
-                            .persistent(tx.persistent)
+                        let q = sqlx::query_as::<$db, Job>(sql::JOB_UPDATE)
+                            .persistent(p)
                             .bind(id)
                             .bind(user)
-                            .bind(now)
-                            .bind(f.title)
-                            .bind(f.company)
-                            .bind(f.location)
-                            .bind(f.url)
-                            .bind(f.description)
-                            .bind(f.salary_min)
-                            .bind(f.salary_max)
-                            .bind(status.as_str())
-                            .bind(f.deadline)
-                            .bind(f.notes)
-                            .fetch_one(&mut *tx)
-                            .await?;
+                            .bind(now);
+                        let mut job = bind_job_fields!(q, f).fetch_one(&mut *tx).await?;
+                        if tags != current.fields.tags {
+                            save_tags(&mut *tx, user, id, &tags, p).await?;
+                        }
+                        job.fields.tags = tags;
                         if status != current.fields.status {
                             insert_event(
                                 &mut tx,
@@ -817,6 +842,7 @@ macro_rules! impl_stores {
                                 now,
                             )
                             .await?;
+                            fire_rules(&mut *tx, user, &job, now, p).await?;
                         }
                         tx.commit().await?;
                         self.wrote(user);

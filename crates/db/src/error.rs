@@ -4,11 +4,22 @@ use crate::validate::ValidationErrors;
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// Which existing job a new one duplicates, and by which key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Duplicate {
+    pub existing_id: uuid::Uuid,
+    /// `url` (same normalized URL) or `company_and_title`.
+    pub matched_on: &'static str,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// No row, or a row of another user: callers answer both the same way (404).
     #[error("not found")]
     NotFound,
+    /// The user already has this job (duplicate detection); nothing was written.
+    #[error("duplicate of job {}", .0.existing_id)]
+    Duplicate(Duplicate),
     /// A unique constraint refused the write; the field names what clashed.
     #[error("{0} already exists")]
     Conflict(&'static str),

@@ -6,7 +6,10 @@
 //! backend. Only connection setup, migrations and error classification differ per backend.
 
 #[macro_use]
+mod tracker_backend;
+#[macro_use]
 mod backend;
+pub mod dedup;
 pub mod error;
 pub mod models;
 pub mod outage;
@@ -18,6 +21,7 @@ pub mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod timestamp;
+pub mod tracker;
 pub mod validate;
 
 pub use error::{DbError, DbResult};

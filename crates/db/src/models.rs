@@ -197,6 +197,23 @@ pub struct JobFields {
     pub deadline: Option<Date>,
     #[schema(max_length = 20000)]
     pub notes: Option<String>,
+    /// Where the job was found (`linkedin`, `referral`, …); response times are grouped by it.
+    #[schema(max_length = 100)]
+    pub source: Option<String>,
+    /// At most 20, each 1–50 characters without `;` or `,`; stored trimmed, lower-cased,
+    /// sorted and without repeats. `GET /api/jobs?tag=` filters by one.
+    #[serde(default)]
+    #[sqlx(skip)]
+    #[schema(max_items = 20)]
+    pub tags: Vec<String>,
+}
+
+/// Tags as stored: trimmed, lower-cased, sorted, each once.
+pub fn normalize_tags(tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
@@ -296,11 +313,13 @@ impl Position {
     }
 }
 
-/// Filters of the job list; `q` matches title, company and notes, case-insensitively.
+/// Filters of the job list; `q` matches title, company and notes, case-insensitively;
+/// `tag` is one (normalized) tag.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub q: Option<String>,
+    pub tag: Option<String>,
 }
 
 /// Offset paging, already validated by the caller.
@@ -338,6 +357,8 @@ pub struct StatusChange {
     pub job_id: Uuid,
     pub to_status: String,
     pub created_at: Timestamp,
+    /// The job's source (response times by source).
+    pub source: Option<String>,
 }
 
 /// A generated resume or cover letter (`ai_artifacts`).

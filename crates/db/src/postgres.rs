@@ -133,6 +133,7 @@ impl PgStore {
         let mut events = String::with_capacity(jobs.len() * 128);
         for (f, at) in &jobs {
             let id = Uuid::now_v7();
+            let (dedup_url, dedup_name) = crate::dedup::keys(f);
             copy_row(
                 &mut rows,
                 &[
@@ -150,6 +151,9 @@ impl PgStore {
                     Some(&f.status.as_str()),
                     f.deadline.as_ref().map(|v| v as _),
                     f.notes.as_ref().map(|v| v as _),
+                    f.source.as_ref().map(|v| v as _),
+                    dedup_url.as_ref().map(|v| v as _),
+                    Some(&dedup_name),
                 ],
             );
             copy_row(
@@ -209,7 +213,9 @@ impl_stores!(
     PgStore,
     Postgres,
     job_lock = sql::JOB_LOCK_PG,
-    item_lock = LOCK
+    item_lock = LOCK,
+    unlink = sql::tracker::UNLINK_INTERVIEWER_PG,
+    user_lock = sql::tracker::USER_LOCK_PG
 );
 
 async fn read_from<'m>(
@@ -253,7 +259,10 @@ impl OpsStore for PgStore {
                 .await?;
             let result = MIGRATOR.run(&direct).await;
             direct.close().await;
-            Ok(result?)
+            result?;
+            // Through the ordinary pool (any pool mode): plain updates, in batches.
+            stores::backfill_dedup_keys(self).await?;
+            Ok(())
         })
     }
 

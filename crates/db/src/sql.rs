@@ -13,7 +13,14 @@ pub const USER_DELETE: &str = "DELETE FROM users WHERE id = $1";
 /// Account deletion: every per-user table, children first, then the user, in one
 /// transaction. Foreign keys would cascade too; naming each table keeps this list the one
 /// place to update when a table is added.
-pub const USER_DELETE_ROWS: [&str; 8] = [
+pub const USER_DELETE_ROWS: [&str; 15] = [
+    "DELETE FROM notes WHERE user_id = $1",
+    "DELETE FROM tasks WHERE user_id = $1",
+    "DELETE FROM task_rules WHERE user_id = $1",
+    "DELETE FROM interviews WHERE user_id = $1",
+    "DELETE FROM job_contacts WHERE user_id = $1",
+    "DELETE FROM contacts WHERE user_id = $1",
+    "DELETE FROM job_tags WHERE user_id = $1",
     "DELETE FROM job_analytics_cache WHERE user_id = $1",
     "DELETE FROM ai_artifacts WHERE user_id = $1",
     "DELETE FROM job_events WHERE user_id = $1",
@@ -122,11 +129,12 @@ item_sql!(
 macro_rules! job_cols {
     () => {
         "id, title, company, location, url, description, salary_min, salary_max, status, \
-         deadline, notes, created_at, updated_at"
+         deadline, notes, source, created_at, updated_at"
     };
 }
 
-/// `$2` status or NULL, `$3` a LIKE pattern ([`like_pattern`]) or NULL. The pattern is
+/// `$2` status or NULL, `$3` a LIKE pattern ([`like_pattern`]) or NULL, `$4` a tag or
+/// NULL (on `idx_job_tags_user_tag`). The pattern is
 /// lower-cased by the database's own `lower`, as the columns are, so that any text matches
 /// itself: SQLite's `lower` folds ASCII only, and a pattern folded by Rust would miss a
 /// title with a capital `Ü` there.
@@ -135,14 +143,16 @@ macro_rules! job_filter {
         " WHERE user_id = $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
           AND (CAST($3 AS TEXT) IS NULL OR lower(title) LIKE lower($3) ESCAPE '\\' \
           OR lower(company) LIKE lower($3) ESCAPE '\\' \
-          OR lower(COALESCE(notes, '')) LIKE lower($3) ESCAPE '\\')"
+          OR lower(COALESCE(notes, '')) LIKE lower($3) ESCAPE '\\') \
+          AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM job_tags t \
+               WHERE t.user_id = $1 AND t.tag = $4 AND t.job_id = jobs.id))"
     };
 }
 
 pub const JOB_INSERT: &str = concat!(
     "INSERT INTO jobs (id, user_id, created_at, updated_at, title, company, location, url, \
-     description, salary_min, salary_max, status, deadline, notes) \
-     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+     description, salary_min, salary_max, status, deadline, notes, source, dedup_url, dedup_name) \
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ",
     job_cols!()
 );
 pub const JOB_GET: &str = concat!(
@@ -157,8 +167,8 @@ pub const JOB_LOCK_PG: &str = concat!(
     job_cols!(),
     " FROM jobs WHERE id = $1 AND user_id = $2 FOR UPDATE"
 );
-/// The job list in each order: `[offset page, keyset page]`. Offset: `$4` limit, `$5`
-/// offset. Keyset: `$4`, `$5` the last row's sort key and id, `$6` limit. The row-value
+/// The job list in each order: `[offset page, keyset page]`. Offset: `$5` limit, `$6`
+/// offset. Keyset: `$5`, `$6` the last row's sort key and id, `$7` limit. The row-value
 /// comparison plus the matching `ORDER BY` walks `idx_jobs_created` (newest, oldest) or
 /// `idx_jobs_updated` (updated) from the position, so a deep page costs what the first does.
 macro_rules! job_pages {
@@ -171,7 +181,7 @@ macro_rules! job_pages {
                 job_filter!(),
                 " ORDER BY ",
                 $order,
-                " LIMIT $4 OFFSET $5"
+                " LIMIT $5 OFFSET $6"
             ),
             concat!(
                 "SELECT ",
@@ -182,18 +192,18 @@ macro_rules! job_pages {
                 $after,
                 " ORDER BY ",
                 $order,
-                " LIMIT $6"
+                " LIMIT $7"
             ),
         ]
     };
 }
 
 pub const JOB_PAGES_NEWEST: [&str; 2] =
-    job_pages!("created_at DESC, id DESC", "(created_at, id) < ($4, $5)");
+    job_pages!("created_at DESC, id DESC", "(created_at, id) < ($5, $6)");
 pub const JOB_PAGES_OLDEST: [&str; 2] =
-    job_pages!("created_at ASC, id ASC", "(created_at, id) > ($4, $5)");
+    job_pages!("created_at ASC, id ASC", "(created_at, id) > ($5, $6)");
 pub const JOB_PAGES_UPDATED: [&str; 2] =
-    job_pages!("updated_at DESC, id DESC", "(updated_at, id) < ($4, $5)");
+    job_pages!("updated_at DESC, id DESC", "(updated_at, id) < ($5, $6)");
 
 pub fn job_pages(sort: crate::models::JobSort) -> [&'static str; 2] {
     use crate::models::JobSort;
@@ -207,7 +217,8 @@ pub const JOB_COUNT: &str = concat!("SELECT COUNT(*) FROM jobs", job_filter!());
 pub const JOB_UPDATE: &str = concat!(
     "UPDATE jobs SET updated_at = $3, title = $4, company = $5, location = $6, url = $7, \
      description = $8, salary_min = $9, salary_max = $10, status = $11, deadline = $12, \
-     notes = $13 WHERE id = $1 AND user_id = $2 RETURNING ",
+     notes = $13, source = $14, dedup_url = $15, dedup_name = $16 \
+     WHERE id = $1 AND user_id = $2 RETURNING ",
     job_cols!()
 );
 /// Events and analytics go with the job (ON DELETE CASCADE); artifacts keep their text.
@@ -223,6 +234,8 @@ pub const EVENT_AFTER: &str = "SELECT id, job_id, from_status, to_status, create
      WHERE user_id = $1 AND job_id = $2 AND (created_at, id) < ($3, $4) \
      ORDER BY created_at DESC, id DESC LIMIT $5";
 pub const EVENT_COUNT: &str = "SELECT COUNT(*) FROM job_events WHERE user_id = $1 AND job_id = $2";
+
+pub mod tracker;
 
 pub const PING: &str = "SELECT 1";
 
@@ -244,11 +257,13 @@ pub fn like_pattern(q: &str) -> String {
 /// Bulk loading (`flowats seed`): the column lists of jobs and their creation events, in
 /// the order the loaders send values: `VALUES` on SQLite, `COPY` (text format) on PostgreSQL.
 pub const JOB_BULK_INSERT: &str = "INSERT INTO jobs (id, user_id, created_at, updated_at, title, \
-    company, location, url, description, salary_min, salary_max, status, deadline, notes) ";
+    company, location, url, description, salary_min, salary_max, status, deadline, notes, source, \
+    dedup_url, dedup_name) ";
 pub const EVENT_BULK_INSERT: &str =
     "INSERT INTO job_events (id, user_id, job_id, from_status, to_status, created_at) ";
 pub const JOB_COPY: &str = "COPY jobs (id, user_id, created_at, updated_at, title, company, \
-    location, url, description, salary_min, salary_max, status, deadline, notes) FROM STDIN";
+    location, url, description, salary_min, salary_max, status, deadline, notes, source, dedup_url, \
+    dedup_name) FROM STDIN";
 pub const EVENT_COPY: &str =
     "COPY job_events (id, user_id, job_id, from_status, to_status, created_at) FROM STDIN";
 
@@ -267,8 +282,9 @@ pub const ANALYTICS_PRUNE: &str = "DELETE FROM job_analytics_cache \
     WHERE user_id = $1 AND job_id = $2 AND profile_version < $3";
 
 /// Every status change of the user's jobs, per job in time order (the funnel). `$1` user.
-pub const EVENT_HISTORY: &str = "SELECT job_id, to_status, created_at FROM job_events \
-    WHERE user_id = $1 ORDER BY job_id, created_at, id";
+pub const EVENT_HISTORY: &str = "SELECT e.job_id, e.to_status, e.created_at, j.source \
+    FROM job_events e JOIN jobs j ON j.id = e.job_id \
+    WHERE e.user_id = $1 ORDER BY e.job_id, e.created_at, e.id";
 
 macro_rules! artifact_cols {
     () => {

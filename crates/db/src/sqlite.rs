@@ -61,13 +61,14 @@ impl SqliteStore {
     /// `flowats seed`: multi-row `INSERT`s in one transaction (SQLite has no COPY, and
     /// with one writer and no network round trips this is its fastest path).
     async fn load_jobs(&self, user: Uuid, jobs: Vec<(JobFields, Timestamp)>) -> DbResult<()> {
-        /// Rows per statement: 14 parameters each, well under SQLite's 32,766.
+        /// Rows per statement: 17 parameters each, well under SQLite's 32,766.
         const CHUNK: usize = 500;
         let mut tx = self.begin_write("seed.insert_jobs").await?;
         for chunk in jobs.chunks(CHUNK) {
             let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
             let mut q = sqlx::QueryBuilder::<Sqlite>::new(sql::JOB_BULK_INSERT);
             q.push_values(chunk.iter().zip(&ids), |mut b, ((f, at), id)| {
+                let (dedup_url, dedup_name) = crate::dedup::keys(f);
                 b.push_bind(*id)
                     .push_bind(user)
                     .push_bind(*at)
@@ -81,7 +82,10 @@ impl SqliteStore {
                     .push_bind(f.salary_max)
                     .push_bind(f.status.as_str())
                     .push_bind(f.deadline)
-                    .push_bind(f.notes.as_deref());
+                    .push_bind(f.notes.as_deref())
+                    .push_bind(f.source.as_deref())
+                    .push_bind(dedup_url)
+                    .push_bind(dedup_name);
             });
             q.build().execute(&mut *tx).await?;
 
@@ -105,7 +109,9 @@ impl_stores!(
     SqliteStore,
     Sqlite,
     job_lock = sql::JOB_GET,
-    item_lock = GET
+    item_lock = GET,
+    unlink = sql::tracker::UNLINK_INTERVIEWER_SQLITE,
+    user_lock = sql::tracker::USER_LOCK_SQLITE
 );
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -121,7 +127,11 @@ impl OpsStore for SqliteStore {
     }
 
     fn migrate(&self) -> BoxFut<'_, DbResult<()>> {
-        Box::pin(async move { Ok(MIGRATOR.run(&self.writer).await?) })
+        Box::pin(async move {
+            MIGRATOR.run(&self.writer).await?;
+            stores::backfill_dedup_keys(self).await?;
+            Ok(())
+        })
     }
 
     fn close(&self) -> BoxFut<'_, ()> {

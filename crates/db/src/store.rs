@@ -5,6 +5,7 @@
 //! `Arc<dyn …>`. Every method is scoped by the user id: another user's row is `NotFound`.
 
 use crate::models::*;
+use crate::tracker::*;
 use crate::{DbError, DbResult};
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -61,8 +62,12 @@ pub trait ItemStore<F>: Send + Sync {
 }
 
 pub trait JobStore: Send + Sync {
-    /// Creates the job and its first event (`null` → status) in one transaction.
+    /// Creates the job, its first event (`null` → status), its tags and the tasks of the
+    /// user's follow-up rules for that status, in one transaction.
     fn create_job(&self, user: Uuid, fields: JobFields) -> BoxFut<'_, DbResult<Job>>;
+    /// [`JobStore::create_job`], unless the user has a job with the same normalized URL or
+    /// company and title: then `Duplicate` with that job's id, and nothing is written.
+    fn create_unique_job(&self, user: Uuid, fields: JobFields) -> BoxFut<'_, DbResult<Job>>;
     fn get_job(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Job>>;
     fn list_jobs(
         &self,
@@ -108,6 +113,88 @@ pub trait JobStore: Send + Sync {
     /// Every status change of the user's jobs, grouped by job, in time order. May read the
     /// replica.
     fn event_history(&self, user: Uuid) -> BoxFut<'_, DbResult<Vec<StatusChange>>>;
+}
+
+/// Contacts, interviews, tasks, follow-up rules and notes: the same operations on
+/// different fields ([`crate::sql::tracker`]). A record with a parent (a job or contact)
+/// is created under it; `NotFound` when the parent is not the user's.
+pub trait RecordStore<F>: Send + Sync {
+    fn list(
+        &self,
+        user: Uuid,
+        filter: RecordFilter,
+        page: Page,
+    ) -> BoxFut<'_, DbResult<Paged<Record<F>>>>;
+    /// Up to `limit` records after `after`, newest first (a keyset page).
+    fn list_after(
+        &self,
+        user: Uuid,
+        filter: RecordFilter,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<Record<F>>>>;
+    fn count(&self, user: Uuid, filter: RecordFilter) -> BoxFut<'_, DbResult<i64>>;
+    fn create(&self, user: Uuid, parent: Parent, fields: F) -> BoxFut<'_, DbResult<Record<F>>>;
+    fn get(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<Record<F>>>;
+    /// Applies a JSON merge patch to the stored fields (see [`crate::patch`]).
+    fn update(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        patch: Map<String, Value>,
+    ) -> BoxFut<'_, DbResult<Record<F>>>;
+    fn delete(&self, user: Uuid, id: Uuid) -> BoxFut<'_, DbResult<()>>;
+}
+
+/// The rest of the tracker: a job's contacts, stale jobs, CSV export and import.
+pub trait TrackerStore: Send + Sync {
+    fn job_contacts(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        page: Page,
+    ) -> BoxFut<'_, DbResult<Paged<JobContact>>>;
+    /// Keyset page of a job's links (`after.key` the link time, `after.id` the contact).
+    fn job_contacts_after(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<JobContact>>>;
+    /// Replaces the job's contacts; links that stay keep their time. Every contact must be
+    /// the user's (`NotFound` otherwise, and nothing changes). Returns all, newest first.
+    fn set_job_contacts(
+        &self,
+        user: Uuid,
+        job: Uuid,
+        links: Vec<ContactLink>,
+    ) -> BoxFut<'_, DbResult<Vec<JobContact>>>;
+    /// Open jobs whose status has not changed since `before`, longest idle first, and how
+    /// many there are in all.
+    fn stale_jobs(
+        &self,
+        user: Uuid,
+        before: crate::Timestamp,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<(Vec<StaleJob>, i64)>>;
+    /// Up to `limit` jobs after `after` (oldest first), with history, tags and contacts.
+    fn export_page(
+        &self,
+        user: Uuid,
+        after: Position,
+        limit: i64,
+    ) -> BoxFut<'_, DbResult<Vec<ExportedJob>>>;
+    /// Creates every job in one transaction, with its history, tags and contacts (found by
+    /// email or name, or created). Follow-up rules do not fire for imported history. With
+    /// `unique`, a job that duplicates one of the user's (checked inside the transaction,
+    /// under the user's lock) imports nothing and lists every such job by its index.
+    fn import_jobs(
+        &self,
+        user: Uuid,
+        jobs: Vec<ImportedJob>,
+        unique: bool,
+    ) -> BoxFut<'_, DbResult<ImportOutcome>>;
 }
 
 /// Generated resumes and cover letters.
@@ -273,6 +360,12 @@ pub struct Database {
     pub jobs: Arc<dyn JobStore>,
     pub analytics: Arc<dyn AnalyticsStore>,
     pub artifacts: Arc<dyn ArtifactStore>,
+    pub contacts: Arc<dyn RecordStore<ContactFields>>,
+    pub interviews: Arc<dyn RecordStore<InterviewFields>>,
+    pub tasks: Arc<dyn RecordStore<TaskFields>>,
+    pub task_rules: Arc<dyn RecordStore<TaskRuleFields>>,
+    pub notes: Arc<dyn RecordStore<NoteFields>>,
+    pub tracker: Arc<dyn TrackerStore>,
     pub ops: Arc<dyn OpsStore>,
     pub seed: Arc<dyn SeedStore>,
 }
@@ -303,6 +396,12 @@ impl Database {
             + ArtifactStore
             + OpsStore
             + SeedStore
+            + RecordStore<ContactFields>
+            + RecordStore<InterviewFields>
+            + RecordStore<TaskFields>
+            + RecordStore<TaskRuleFields>
+            + RecordStore<NoteFields>
+            + TrackerStore
             + 'static,
     {
         Database {
@@ -316,6 +415,12 @@ impl Database {
             analytics: store.clone(),
             artifacts: store.clone(),
             seed: store.clone(),
+            contacts: store.clone(),
+            interviews: store.clone(),
+            tasks: store.clone(),
+            task_rules: store.clone(),
+            notes: store.clone(),
+            tracker: store.clone(),
             ops: store,
         }
     }

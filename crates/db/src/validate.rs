@@ -61,10 +61,10 @@ pub trait Validate {
 
 /// Collects every problem of one record instead of stopping at the first.
 #[derive(Default)]
-struct Check(ValidationErrors);
+pub(crate) struct Check(pub(crate) ValidationErrors);
 
 impl Check {
-    fn required(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+    pub(crate) fn required(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         if value.trim().is_empty() {
             self.0.add(field, "is required and must not be blank");
         }
@@ -73,7 +73,7 @@ impl Check {
 
     /// Every text field passes here: its length, and no NUL, which PostgreSQL cannot store
     /// (SQLite would, and the two backends must keep the same data).
-    fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+    pub(crate) fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         if value.chars().count() > max {
             self.0
                 .add(field, format!("must be at most {max} characters"));
@@ -84,14 +84,19 @@ impl Check {
         self
     }
 
-    fn optional(&mut self, field: &str, value: &Option<String>, max: usize) -> &mut Self {
+    pub(crate) fn optional(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        max: usize,
+    ) -> &mut Self {
         if let Some(v) = value {
             self.max_len(field, v, max);
         }
         self
     }
 
-    fn url(&mut self, field: &str, value: &Option<String>) -> &mut Self {
+    pub(crate) fn url(&mut self, field: &str, value: &Option<String>) -> &mut Self {
         if let Some(v) = value {
             self.max_len(field, v, URL);
             if !is_http_url(v) {
@@ -101,7 +106,13 @@ impl Check {
         self
     }
 
-    fn range_i64(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) -> &mut Self {
+    pub(crate) fn range_i64(
+        &mut self,
+        field: &str,
+        value: Option<i64>,
+        min: i64,
+        max: i64,
+    ) -> &mut Self {
         if let Some(v) = value
             && !(min..=max).contains(&v)
         {
@@ -111,7 +122,7 @@ impl Check {
         self
     }
 
-    fn dates(&mut self, start: Option<Date>, end: Option<Date>) -> &mut Self {
+    pub(crate) fn dates(&mut self, start: Option<Date>, end: Option<Date>) -> &mut Self {
         if let (Some(s), Some(e)) = (start, end)
             && s > e
         {
@@ -120,7 +131,7 @@ impl Check {
         self
     }
 
-    fn done(&mut self) -> Result<(), ValidationErrors> {
+    pub(crate) fn done(&mut self) -> Result<(), ValidationErrors> {
         std::mem::take(&mut self.0).into_result()
     }
 }
@@ -204,6 +215,33 @@ impl Validate for EmploymentFields {
     }
 }
 
+/// Tags a job may carry, and their length.
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_LEN: usize = 50;
+
+/// Tags are stored trimmed and lower-cased ([`crate::models::normalize_tags`]); `;` and `,`
+/// separate them in the CSV export, so neither may be part of one.
+fn check_tags(check: &mut Check, tags: &[String]) {
+    if tags.len() > MAX_TAGS {
+        check.0.add("tags", format!("at most {MAX_TAGS} tags"));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        let field = format!("tags[{i}]");
+        let t = tag.trim();
+        if t.is_empty() {
+            check.0.add(&field, "must not be blank");
+        } else if t.chars().count() > MAX_TAG_LEN {
+            check
+                .0
+                .add(&field, format!("must be at most {MAX_TAG_LEN} characters"));
+        } else if t.contains([';', ',']) || t.chars().any(char::is_control) {
+            check
+                .0
+                .add(&field, "must not contain `;`, `,` or control characters");
+        }
+    }
+}
+
 impl Validate for JobFields {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut check = Check::default();
@@ -214,6 +252,7 @@ impl Validate for JobFields {
             .url("url", &self.url)
             .optional("description", &self.description, LONG)
             .optional("notes", &self.notes, LONG)
+            .optional("source", &self.source, 100)
             .range_i64("salary_min", self.salary_min, 0, 100_000_000)
             .range_i64("salary_max", self.salary_max, 0, 100_000_000);
         if let (Some(min), Some(max)) = (self.salary_min, self.salary_max)
@@ -221,6 +260,7 @@ impl Validate for JobFields {
         {
             check.0.add("salary_max", "must be at least salary_min");
         }
+        check_tags(&mut check, &self.tags);
         check.done()
     }
 }
@@ -280,6 +320,8 @@ mod tests {
             status: Default::default(),
             deadline: None,
             notes: None,
+            source: None,
+            tags: Vec::new(),
         };
         let errs = job.validate().unwrap_err();
         let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();

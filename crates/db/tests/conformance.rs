@@ -370,6 +370,7 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
     let applied = JobFilter {
         status: Some(JobStatus::Applied),
         q: None,
+        tag: None,
     };
     let r = db
         .jobs
@@ -386,6 +387,7 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
     let q = |s: &str| JobFilter {
         status: None,
         q: Some(s.into()),
+        tag: None,
     };
     assert_eq!(
         db.jobs
@@ -423,6 +425,7 @@ async fn job_list_filters_order_and_pages(db: TestDb) {
     let both = JobFilter {
         status: Some(JobStatus::Applied),
         q: Some("acme".into()),
+        tag: None,
     };
     assert_eq!(
         db.jobs
@@ -595,10 +598,12 @@ async fn keyset_walks_match_one_unpaginated_query(db: TestDb) {
         JobFilter {
             status: Some(JobStatus::Applied),
             q: None,
+            tag: None,
         },
         JobFilter {
             status: None,
             q: Some("acme".into()),
+            tag: None,
         },
     ];
     for filter in &filters {
@@ -789,6 +794,7 @@ async fn postgres_keyset_pages_are_index_scans_without_a_sort() {
         let sql = format!("EXPLAIN {}", flowats_db::sql::job_pages(sort)[1]);
         let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(a)
+            .bind(None::<&str>)
             .bind(None::<&str>)
             .bind(None::<&str>)
             .bind(Timestamp::now())

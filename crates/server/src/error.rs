@@ -124,6 +124,18 @@ impl From<DbError> for ApiError {
                 format!("{what} already exists"),
             ),
             DbError::Invalid(errors) => ApiError::invalid(errors),
+            DbError::Duplicate(d) => ApiError::new(
+                StatusCode::CONFLICT,
+                "duplicate_job",
+                format!(
+                    "you already track this job ({}): send it again with ?allow_duplicate=true to keep both",
+                    match d.matched_on {
+                        "url" => "same URL",
+                        _ => "same company and title",
+                    }
+                ),
+            )
+            .with_details(serde_json::json!(d)),
             DbError::Unavailable(sqlx::Error::PoolTimedOut) => {
                 let mut e = ApiError::unavailable(
                     "no database connection came free within DB_CONNECTION_TIMEOUT, retry shortly",

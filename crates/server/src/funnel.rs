@@ -106,6 +106,75 @@ pub fn funnel(history: &[StatusChange]) -> Funnel {
     }
 }
 
+/// How fast one source's applications got an answer.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct SourceResponse {
+    /// The job's `source`, trimmed and lower-cased; `null` for jobs without one.
+    pub source: Option<String>,
+    /// Jobs that were ever `applied`.
+    pub applied: u64,
+    /// Of those, the ones whose status moved on from `applied` to anything but
+    /// `withdrawn` (an answer: screening, interviewing, offer, rejected, …).
+    pub responded: u64,
+    /// `responded` ÷ `applied`, as a percentage (two decimals).
+    pub response_rate: Option<f64>,
+    /// Median days from entering `applied` to the answer (one decimal).
+    pub median_days_to_response: Option<f64>,
+}
+
+/// Response times grouped by source, the most applied-to source first. `history` is
+/// grouped by job in time order, as for [`funnel`].
+pub fn response_by_source(history: &[StatusChange]) -> Vec<SourceResponse> {
+    #[derive(Default)]
+    struct Acc {
+        applied: u64,
+        days: Vec<f64>,
+    }
+    let mut by: BTreeMap<Option<String>, Acc> = BTreeMap::new();
+    for job in history.chunk_by(|a, b| a.job_id == b.job_id) {
+        let Some(i) = job.iter().position(|c| c.to_status == "applied") else {
+            continue;
+        };
+        let source = job[0]
+            .source
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let acc = by.entry(source).or_default();
+        acc.applied += 1;
+        if let Some(answer) = job[i + 1..]
+            .iter()
+            .find(|c| c.to_status != "applied")
+            .filter(|c| c.to_status != "withdrawn")
+        {
+            let days =
+                (answer.created_at.get() - job[i].created_at.get()).as_seconds_f64() / 86_400.0;
+            acc.days.push(days);
+        }
+    }
+    let mut out: Vec<SourceResponse> = by
+        .into_iter()
+        .map(|(source, mut acc)| {
+            let responded = acc.days.len() as u64;
+            SourceResponse {
+                source,
+                applied: acc.applied,
+                responded,
+                response_rate: Some(
+                    (10_000.0 * responded as f64 / acc.applied as f64).round() / 100.0,
+                ),
+                median_days_to_response: median(&mut acc.days).map(|m| (m * 10.0).round() / 10.0),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.applied
+            .cmp(&a.applied)
+            .then_with(|| a.source.cmp(&b.source))
+    });
+    out
+}
+
 fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -126,17 +195,59 @@ mod tests {
     use uuid::Uuid;
 
     fn history(jobs: &[&[(&str, i64)]]) -> Vec<StatusChange> {
+        sourced(&jobs.iter().map(|j| (None, *j)).collect::<Vec<_>>())
+    }
+
+    /// A job's source and its steps: (status, day).
+    type Scripted<'a> = (Option<&'a str>, &'a [(&'a str, i64)]);
+
+    fn sourced(jobs: &[Scripted<'_>]) -> Vec<StatusChange> {
         let start = time::macros::datetime!(2026-01-01 00:00 UTC);
         jobs.iter()
             .enumerate()
-            .flat_map(|(j, steps)| {
+            .flat_map(|(j, (source, steps))| {
                 steps.iter().map(move |(status, day)| StatusChange {
                     job_id: Uuid::from_u128(j as u128 + 1),
                     to_status: (*status).to_owned(),
                     created_at: Timestamp::from(start + time::Duration::days(*day)),
+                    source: source.map(str::to_owned),
                 })
             })
             .collect()
+    }
+
+    #[test]
+    fn response_times_by_source() {
+        let r = response_by_source(&sourced(&[
+            (
+                Some("LinkedIn"),
+                &[("interested", 0), ("applied", 1), ("screening", 4)],
+            ),
+            (Some(" linkedin "), &[("applied", 0), ("rejected", 10)]),
+            (Some("linkedin"), &[("applied", 0)]),
+            (Some("referral"), &[("applied", 0), ("withdrawn", 2)]),
+            (None, &[("interested", 0)]),
+        ]));
+        assert_eq!(
+            r,
+            [
+                SourceResponse {
+                    source: Some("linkedin".into()),
+                    applied: 3,
+                    responded: 2,
+                    response_rate: Some(66.67),
+                    // 3 and 10 days.
+                    median_days_to_response: Some(6.5),
+                },
+                SourceResponse {
+                    source: Some("referral".into()),
+                    applied: 1,
+                    responded: 0,
+                    response_rate: Some(0.0),
+                    median_days_to_response: None,
+                },
+            ]
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "auth", description = "Accounts and tokens"),
         (name = "profile", description = "Profile, skills, education, employment"),
         (name = "jobs", description = "Jobs and their status history"),
+        (name = "tracker", description = "Contacts, interviews, tasks and follow-up rules, notes, CSV export and import"),
         (name = "ops", description = "Health")
     )
 )]

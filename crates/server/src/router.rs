@@ -3,9 +3,10 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::guard;
+use crate::routes::tracker::{contacts, interviews, links, notes, tasks};
 use crate::routes::{
-    admin, ai, analytics, auth, dashboard, docs, education, employment, health, jobs, metrics,
-    profile, skills,
+    admin, ai, analytics, auth, dashboard, docs, education, employment, export, health, import,
+    jobs, metrics, profile, skills,
 };
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
@@ -126,6 +127,33 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::job_stats))
         .routes(routes!(jobs::get_job, jobs::update_job, jobs::delete_job))
         .routes(routes!(jobs::list_events))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .routes(routes!(links::list, links::put))
+        .routes(routes!(interviews::list))
+        .routes(routes!(
+            interviews::list_for_job,
+            interviews::create_for_job
+        ))
+        .routes(routes!(
+            interviews::get,
+            interviews::update,
+            interviews::delete
+        ))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::list_for_job, tasks::create_for_job))
+        .routes(routes!(tasks::get, tasks::update, tasks::delete))
+        .routes(routes!(tasks::rules::list, tasks::rules::create))
+        .routes(routes!(
+            tasks::rules::get,
+            tasks::rules::update,
+            tasks::rules::delete
+        ))
+        .routes(routes!(notes::list_for_job, notes::create_for_job))
+        .routes(routes!(notes::list_for_contact, notes::create_for_contact))
+        .routes(routes!(notes::get, notes::update, notes::delete))
+        .routes(routes!(export::jobs_csv))
+        .routes(routes!(import::jobs))
         .routes(routes!(analytics::job_analytics))
         .routes(routes!(ai::resume))
         .routes(routes!(ai::cover_letter))

@@ -228,5 +228,7 @@ fn demo_job(i: u64) -> JobFields {
         status,
         deadline: None,
         notes: None,
+        source: Some(["linkedin", "referral", "company site"][(i % 3) as usize].to_owned()),
+        tags: Vec::new(),
     }
 }

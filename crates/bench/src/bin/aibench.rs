@@ -349,6 +349,8 @@ fn synthetic(seed: u64) -> Profile {
             status: JobStatus::Interested,
             deadline: None,
             notes: None,
+            source: None,
+            tags: Vec::new(),
         },
         created_at: now,
         updated_at: now,

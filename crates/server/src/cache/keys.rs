@@ -24,16 +24,22 @@ pub enum Ns {
     Ai,
     /// Job analytics (match scores).
     Analytics,
+    /// Contacts and the notes on them.
+    Contacts,
+    /// Tasks and follow-up rules.
+    Tasks,
 }
 
 impl Ns {
-    pub const ALL: [Ns; 6] = [
+    pub const ALL: [Ns; 8] = [
         Ns::User,
         Ns::Profile,
         Ns::Skills,
         Ns::Jobs,
         Ns::Ai,
         Ns::Analytics,
+        Ns::Contacts,
+        Ns::Tasks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +50,8 @@ impl Ns {
             Ns::Jobs => "jobs",
             Ns::Ai => "ai",
             Ns::Analytics => "analytics",
+            Ns::Contacts => "contacts",
+            Ns::Tasks => "tasks",
         }
     }
 
@@ -58,7 +66,33 @@ impl Ns {
 
     pub fn invalidated_by_job_write() -> &'static [Ns] {
         // AI: a deleted job detaches its artifacts, whose cached copies must show it.
-        &[Ns::Jobs, Ns::Analytics, Ns::Ai]
+        // Tasks: a status change may create follow-up tasks; a deleted job takes its own.
+        &[Ns::Jobs, Ns::Analytics, Ns::Ai, Ns::Tasks]
+    }
+
+    /// A contact's name and email show in its jobs' contact lists; deleting it unlinks it
+    /// from jobs and interviews and takes its notes.
+    pub fn invalidated_by_contact_write() -> &'static [Ns] {
+        &[Ns::Contacts, Ns::Jobs]
+    }
+
+    /// Interviews and a job's contact links are listed under the job.
+    pub fn invalidated_by_job_detail_write() -> &'static [Ns] {
+        &[Ns::Jobs]
+    }
+
+    /// Notes belong to a job or a contact.
+    pub fn invalidated_by_note_write() -> &'static [Ns] {
+        &[Ns::Jobs, Ns::Contacts]
+    }
+
+    pub fn invalidated_by_task_write() -> &'static [Ns] {
+        &[Ns::Tasks]
+    }
+
+    /// An import creates jobs, their history and tags, contacts and links.
+    pub fn invalidated_by_import() -> &'static [Ns] {
+        &[Ns::Jobs, Ns::Analytics, Ns::Ai, Ns::Tasks, Ns::Contacts]
     }
 }
 
@@ -112,17 +146,31 @@ impl CacheKeys {
     }
 
     pub fn jobs_list(user: Uuid, filter: &JobFilter, sort: JobSort, window: &str) -> CacheKey {
+        // `q` last, as free text; the tag is length-prefixed so that no tag can read as
+        // another part of the key.
+        let tag = filter.tag.as_deref().unwrap_or("");
         let rest = format!(
-            "list:sort={}&status={}&{window}&q={}",
+            "list:sort={}&status={}&tag={}:{tag}&{window}&q={}",
             sort.as_str(),
             filter.status.map_or("", |s| s.as_str()),
+            tag.len(),
             filter.q.as_deref().unwrap_or("")
         );
         CacheKey::new(user, Ns::Jobs, "jobs", rest)
     }
 
-    pub fn job_stats(user: Uuid) -> CacheKey {
-        CacheKey::new(user, Ns::Jobs, "jobs", "stats".into())
+    pub fn job_stats(user: Uuid, stale_days: i64) -> CacheKey {
+        CacheKey::new(user, Ns::Jobs, "jobs", format!("stats:stale={stale_days}"))
+    }
+
+    /// A tracker record list (`kind`: contacts, interviews, tasks, task_rules, notes) in
+    /// namespace `ns`; `query` is its filters and window, already canonical.
+    pub fn records(user: Uuid, ns: Ns, kind: &'static str, query: &str) -> CacheKey {
+        CacheKey::new(user, ns, ns.as_str(), format!("{kind}:list:{query}"))
+    }
+
+    pub fn record(user: Uuid, ns: Ns, kind: &'static str, id: Uuid) -> CacheKey {
+        CacheKey::new(user, ns, ns.as_str(), format!("{kind}:{id}"))
     }
 
     pub fn job(user: Uuid, id: Uuid) -> CacheKey {
@@ -151,6 +199,10 @@ impl CacheKeys {
         CacheKey::new(user, Ns::Analytics, "analytics", job.to_string())
     }
 
+    pub fn job_contacts(user: Uuid, id: Uuid, window: &str) -> CacheKey {
+        CacheKey::new(user, Ns::Jobs, "job", format!("{id}:contacts:{window}"))
+    }
+
     pub fn job_events(user: Uuid, id: Uuid, window: &str) -> CacheKey {
         CacheKey::new(user, Ns::Jobs, "job", format!("{id}:events:{window}"))
     }
@@ -167,12 +219,13 @@ mod tests {
         let filter = JobFilter {
             status: Some(JobStatus::Applied),
             q: Some("rust".into()),
+            tag: None,
         };
         let k = CacheKeys::jobs_list(u, &filter, JobSort::Oldest, "p=3&l=20");
         assert_eq!(k.ns, Ns::Jobs);
         assert_eq!(
             k.render(1, 7),
-            format!("jobs:{u}:1.7:list:sort=oldest&status=applied&p=3&l=20&q=rust")
+            format!("jobs:{u}:1.7:list:sort=oldest&status=applied&tag=0:&p=3&l=20&q=rust")
         );
         assert_ne!(
             CacheKeys::items(u, "skills", "p=1&l=20").render(0, 0),

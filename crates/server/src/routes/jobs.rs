@@ -28,6 +28,9 @@ pub struct JobListParams {
     /// `newest` (default), `oldest`, or `updated` (recently updated first).
     #[param(inline)]
     sort: Option<JobSort>,
+    /// Only jobs with this tag (case-insensitive).
+    #[param(max_length = 50)]
+    tag: Option<String>,
 }
 
 fn job_filter(query: &ListQuery) -> ApiResult<JobFilter> {
@@ -53,9 +56,20 @@ fn job_filter(query: &ListQuery) -> ApiResult<JobFilter> {
                 .with_details(serde_json::json!({"parameter": "q"})),
         );
     }
+    let tag = query.filter("tag").map(|t| t.trim().to_lowercase());
+    if tag.as_deref().is_some_and(|t| {
+        t.is_empty() || t.contains('\0') || t.chars().count() > flowats_db::validate::MAX_TAG_LEN
+    }) {
+        return Err(ApiError::bad_request(format!(
+            "`tag` must be 1 to {} characters, without NUL",
+            flowats_db::validate::MAX_TAG_LEN
+        ))
+        .with_details(serde_json::json!({"parameter": "tag"})));
+    }
     Ok(JobFilter {
         status,
         q: q.map(str::to_owned),
+        tag,
     })
 }
 
@@ -68,7 +82,7 @@ pub async fn list_jobs(
     AuthUser(user): AuthUser,
     query: ListQuery,
 ) -> ApiResult<CachedJson> {
-    let query = query.allow(&["status", "q", "sort"])?;
+    let query = query.allow(&["status", "q", "sort", "tag"])?;
     let filter = job_filter(&query)?;
     let sort = job_sort(&query)?;
     let window = query.window(&state.cursors, sort_tag(sort))?;
@@ -113,16 +127,28 @@ fn job_sort(query: &ListQuery) -> ApiResult<JobSort> {
     }
 }
 
-/// Track a new job; its status history starts with this status.
+/// Track a new job; its status history starts with this status, and your follow-up rules
+/// for it create their tasks. A job you already track (the same normalized URL, or the
+/// same company and title) is a 409 `duplicate_job` whose `details.existing_id` names it,
+/// unless `allow_duplicate=true`.
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", security(("bearer" = [])),
+    params(crate::routes::import::ImportParams),
     request_body = JobFields,
-    responses((status = 201, body = Job), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Job), (status = 409, body = ErrorBody,
+        description = "`duplicate_job`: `details` is a `Duplicate`"),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_job(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    uri: axum::http::Uri,
     Input(fields): Input<JobFields>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
-    let job = state.db.jobs.create_job(user, fields).await?;
+    let jobs = &state.db.jobs;
+    let job = if crate::routes::import::allow_duplicate(&uri)? {
+        jobs.create_job(user, fields).await?
+    } else {
+        jobs.create_unique_job(user, fields).await?
+    };
     state
         .cache
         .invalidate(user, Ns::invalidated_by_job_write())
@@ -229,6 +255,29 @@ pub async fn list_events(
     .await
 }
 
+/// Default of `stale_days`.
+pub const STALE_DAYS: i64 = 14;
+/// Stale jobs listed (the oldest first); `stale.count` has them all.
+const STALE_LISTED: i64 = 100;
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameter; parsing is done by ListQuery
+pub struct StatsParams {
+    /// Open jobs whose status has not changed for this many days are stale (default 14).
+    #[param(minimum = 1, maximum = 3650)]
+    stale_days: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Stale {
+    pub days: i64,
+    /// Open jobs (interested … offer) with no status change for `days` days.
+    pub count: i64,
+    /// The longest idle first, at most 100.
+    pub jobs: Vec<flowats_db::tracker::StaleJob>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct JobStats {
     pub total: i64,
@@ -237,17 +286,45 @@ pub struct JobStats {
     pub by_status: BTreeMap<&'static str, i64>,
     /// Stages reached, conversions and median days per status, from the status history.
     pub funnel: crate::funnel::Funnel,
+    /// How fast applications get an answer, per source.
+    pub response_by_source: Vec<crate::funnel::SourceResponse>,
+    pub stale: Stale,
 }
 
-/// How many jobs are in each status, and the application funnel. Read from the replica
-/// when one is configured (and the user has not just written).
+/// How many jobs are in each status, the application funnel (time in each stage), the
+/// response time by source, and the stale jobs. Counts and history are read from the
+/// replica when one is configured (and the user has not just written).
 #[utoipa::path(get, path = "/api/jobs/stats", tag = "jobs", security(("bearer" = [])),
+    params(StatsParams),
     responses((status = 200, body = JobStats), (status = 401, body = ErrorBody)))]
 pub async fn job_stats(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<CachedJson> {
-    cached(&state, CacheKeys::job_stats(user), || async {
+    if let Some(k) = query.keys().find(|k| *k != "stale_days") {
+        return Err(ApiError::bad_request(format!(
+            "unknown query parameter `{k}`; this endpoint accepts stale_days"
+        ))
+        .with_details(serde_json::json!({"parameter": k})));
+    }
+    let stale_days = match query
+        .get("stale_days")
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+    {
+        None => STALE_DAYS,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=3650).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "`stale_days` must be a whole number from 1 to 3650, got {v:?}"
+                ))
+                .with_details(serde_json::json!({"parameter": "stale_days"})));
+            }
+        },
+    };
+    cached(&state, CacheKeys::job_stats(user, stale_days), || async {
         let mut by_status: BTreeMap<&'static str, i64> =
             JobStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for row in state.db.jobs.job_stats(user).await? {
@@ -256,10 +333,24 @@ pub async fn job_stats(
             }
         }
         let history = state.db.jobs.event_history(user).await?;
+        let before = flowats_db::Timestamp::from(
+            time::OffsetDateTime::now_utc() - time::Duration::days(stale_days),
+        );
+        let (jobs, count) = state
+            .db
+            .tracker
+            .stale_jobs(user, before, STALE_LISTED)
+            .await?;
         Ok(JobStats {
             total: by_status.values().sum(),
             by_status,
             funnel: crate::funnel::funnel(&history),
+            response_by_source: crate::funnel::response_by_source(&history),
+            stale: Stale {
+                days: stale_days,
+                count,
+                jobs,
+            },
         })
     })
     .await

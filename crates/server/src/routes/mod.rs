@@ -7,11 +7,14 @@ pub mod auth;
 mod cached;
 pub mod dashboard;
 pub mod docs;
+pub mod export;
 pub mod health;
+pub mod import;
 mod items;
 pub mod jobs;
 pub mod metrics;
 pub mod profile;
+pub mod tracker;
 
 pub use cached::{CachedJson, cached, cached_for};
 pub use items::{education, employment, skills};

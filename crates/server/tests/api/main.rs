@@ -28,6 +28,7 @@ mod seed;
 mod server;
 mod server_process;
 mod shared_cache;
+mod tracker;
 
 /// Runs each listed `async fn(TestApp)` once per backend.
 #[macro_export]

@@ -1,7 +1,8 @@
 //! API2, broken authentication: every operation of `/api/openapi.json` that needs a bearer
 //! token refuses every defective one with the 401 envelope, before it looks at the id or
-//! the body. Brute force and credential stuffing: `abuse.rs` and `login_flood.rs`; login
-//! answers: `auth.rs`.
+//! the body; a deleted account's token finds nothing, and the account's rows (jobs and
+//! everything tracked around them) are gone. Brute force and credential stuffing: `abuse.rs`
+//! and `login_flood.rs`; login answers: `auth.rs`.
 
 use super::operations;
 use crate::helpers::{SECRET, TestApp};
@@ -139,9 +140,24 @@ fn defective_headers(user: &str, deleted: &str) -> Vec<(&'static str, Option<Str
 async fn every_bearer_route_refuses_every_token_defect(app: TestApp) {
     let user = app.register("a@example.com").await;
     let gone = app.register("gone@example.com").await;
+    super::Holdings::create(&app, &gone, "Gone").await;
     app.delete("/api/account", &gone.token)
         .await
         .assert_status(204);
+    // The account took everything of its own with it: nothing is left for a token to open.
+    let id = uuid::Uuid::parse_str(&gone.id).unwrap();
+    let db = &app.db.db;
+    let any = flowats_db::tracker::RecordFilter::default;
+    let left = [
+        db.jobs.count_jobs(id, Default::default()).await.unwrap(),
+        db.skills.count(id).await.unwrap(),
+        db.contacts.count(id, any()).await.unwrap(),
+        db.interviews.count(id, any()).await.unwrap(),
+        db.tasks.count(id, any()).await.unwrap(),
+        db.task_rules.count(id, any()).await.unwrap(),
+        db.notes.count(id, any()).await.unwrap(),
+    ];
+    assert_eq!(left, [0; 7], "rows of the deleted account are left");
     let defects = defective_headers(&user.id, &gone.token);
     let valid = user.token.clone();
 

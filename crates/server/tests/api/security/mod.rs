@@ -3,18 +3,18 @@
 //!
 //! | OWASP item | where | what it shows |
 //! |---|---|---|
-//! | API1 object-level authorization | [`object_level`] (both) | every route of `/api/openapi.json` with an `{id}`, each of its methods, and every request that names a `job_id` in its body or query: another user's id is a 404 envelope, the owner's data is unchanged when read back past the cache; a route the test cannot exercise fails it |
-//! | API2 broken authentication | [`authentication`] (both) | every bearer route of the document × every token defect (missing, malformed, wrong or other secret, expired, `alg: none`, HS512, tampered, unknown or deleted account, scheme and whitespace defects, token in the query or a cookie): 401 envelope. Brute force: `abuse.rs` (429 per address and per email) and `login_flood.rs` |
-//! | API3 property-level authorization | [`properties`] (both) | every write of the document refuses server-owned and unknown fields (422 naming the field), stores nothing, and the stored ids, owners, timestamps and versions stay the server's; no response carries a password hash or another user's data |
-//! | API4 unrestricted resource consumption | [`consumption`] (both) | every list of the document checks `limit`, `page` and `cursor` (400 naming the parameter); every body route answers 413 past the body limit (sized or streamed); oversized strings and numbers 422, a long `q` 400, deep JSON 400. The AI queue's 503: `ai.rs::full_queue_answers_503`. Rate and in-flight limits, slow headers: `abuse.rs` |
+//! | API1 object-level authorization | [`object_level`] (both) | every route of `/api/openapi.json` with an `{id}` (jobs and what hangs off them: events, analytics, contacts, interviews, tasks, notes; contacts and their notes; interviews, tasks, follow-up rules, notes, skills, education, employment, artifacts), each of its methods, and every request that names an id in its body or query (`job_id`, a job's `contacts[].contact_id`, `interviewer_ids`, and the import's contacts by email): another user's id is a 404 envelope (or, for an interviewer, the 422 an unknown contact gets), the owner's data is unchanged when read back past the cache; a route the test cannot exercise fails it |
+//! | API2 broken authentication | [`authentication`] (both) | every bearer route of the document × every token defect (missing, malformed, wrong or other secret, expired, `alg: none`, HS512, tampered, unknown or deleted account, scheme and whitespace defects, token in the query or a cookie): 401 envelope; a deleted account leaves no row of its jobs, contacts, interviews, tasks, rules or notes. Brute force: `abuse.rs` (429 per address and per email) and `login_flood.rs` |
+//! | API3 property-level authorization | [`properties`] (both) | every write of the document refuses server-owned and unknown fields (422 naming the field), also inside the objects of its arrays and, for the CSV import, as a column; a contact's `role` takes only its own values; stores nothing, and the stored ids, owners, timestamps and versions stay the server's; no response carries a password hash or another user's data |
+//! | API4 unrestricted resource consumption | [`consumption`] (both) | every list of the document checks `limit`, `page` and `cursor` (400 naming the parameter); every body route answers 413 past the body limit (sized or streamed), the CSV import past its own 16 MiB; the import's rows and listed problems are bounded; oversized strings, numbers, tags, links and interviewers 422, a long `q` or `tag` and an out-of-range `stale_days` 400, deep JSON 400. The AI queue's 503: `ai.rs::full_queue_answers_503`. Rate and in-flight limits, slow headers: `abuse.rs` |
 //! | API5 function-level authorization | [`function_level`] (both) | every `admin` route of the document and `/metrics`: 404 without `ADMIN_TOKEN`; with it, 401 for no, wrong, truncated or extended tokens and for a user's JWT; 2xx for the operator; the operator's token is no user token |
 //! | API6 sensitive business flows | — | no flow to abuse beyond sign-up and login (`abuse.rs`, `login_flood.rs`) and AI generation (bounded queue, `ai.rs`) |
 //! | API7 server-side request forgery | — | nothing to test: the server fetches no URL a user supplies. The only outbound HTTP is the `openai` provider, whose endpoint is `AI_API_URL` from the operator's configuration; a job's `url` is stored and returned, never fetched (`crates/server/src/ai/openai.rs`) |
 //! | API8 security misconfiguration | — | security headers and CORS: `abuse.rs` (`every_answer_carries_the_security_headers`, `cors_answers_only_the_allowed_origins`); the error envelope and 500s that say nothing internal: `errors.rs`, `router.rs` unit tests |
 //! | API9 improper inventory management | [`inventory`] (both) | every `/api` route the server declares is in the OpenAPI document, and every documented operation is served |
 //! | API10 unsafe consumption of APIs | — | `openai.rs`: the upstream's failures, retries, timeouts and malformed answers |
-//! | injection | [`injection`] (both) | quotes, `' OR 1=1 --`, `; DROP TABLE`, `%`, `_`, `\`, Unicode and NUL in `q`, every enum filter, sort, id and body: data, never SQL; exactly the matching rows; the tables intact |
-//! | cache isolation | [`cache_isolation`] (both; Redis with a private `redis-server`) | one user's cached answer (lists, job, events, profile, stats, analytics, artifacts) is never served to another, in the in-process tier and through Redis across instances |
+//! | injection | [`injection`] (both) | quotes, `' OR 1=1 --`, `; DROP TABLE`, `%`, `_`, `\`, Unicode and NUL in every query parameter (`q` of jobs and contacts, `tag`, every enum, date, number and id filter, sort, `allow_duplicate`), bodies and imported files: data, never SQL; exactly the matching rows; NUL refused alike on both backends; the tables intact |
+//! | cache isolation | [`cache_isolation`] (both; Redis with a private `redis-server`) | one user's cached answer (lists and their filters, job, events, profile, stats, analytics, artifacts, contacts, interviews, tasks, rules, notes, the export) is never served to another, in the in-process tier and through Redis across instances |
 
 mod authentication;
 mod cache_isolation;
@@ -97,15 +97,30 @@ pub async fn operations(app: &TestApp) -> Vec<Operation> {
     ops
 }
 
-/// One of everything a user can own, with ids: a job (with a status change, so it has
-/// history), a skill, an education and an employment entry, a filled profile, a resume
-/// for the job, and the job's analytics.
+/// One of everything a user can own, with ids: a job (tagged `rust`, with a status change,
+/// so it has history), a skill, an education and an employment entry, a filled profile, a
+/// resume for the job, and the job's analytics; and the tracker around the job: a contact
+/// linked to the job as its recruiter, an interview on the job with the contact as
+/// interviewer, a task on the job (due in two days), a follow-up rule, a note on the job
+/// and a note on the contact.
 pub struct Holdings {
     pub job: String,
     pub skill: String,
     pub education: String,
     pub employment: String,
     pub artifact: String,
+    pub contact: String,
+    pub interview: String,
+    pub task: String,
+    pub rule: String,
+    /// The note on the job; `/api/notes/{id}` names it.
+    pub note: String,
+    pub contact_note: String,
+}
+
+/// `YYYY-MM-DD`, `days` after today (UTC), as the task lists count.
+pub fn date_in(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
 }
 
 impl Holdings {
@@ -115,7 +130,8 @@ impl Holdings {
             .create_job(
                 user,
                 serde_json::json!({"title": format!("{tag} Rust Engineer"), "company": tag,
-                    "description": "Rust, SQL and Kubernetes", "notes": format!("{tag} notes")}),
+                    "description": "Rust, SQL and Kubernetes", "notes": format!("{tag} notes"),
+                    "tags": ["rust", tag]}),
             )
             .await["id"]
             .as_str()
@@ -164,25 +180,105 @@ impl Holdings {
             .await
             .assert_status(200);
         let [skill, education, employment] = ids.try_into().expect("three items");
+
+        let created = async |path: String, body: Value| {
+            app.post(&path, t, body).await.assert_status(201)["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("an id from {path}"))
+                .to_owned()
+        };
+        let lower = tag.to_lowercase();
+        let contact = created(
+            "/api/contacts".into(),
+            serde_json::json!({"name": format!("{tag} Recruiter"), "company": tag,
+                "email": format!("{lower}@recruiting.example"), "role": "recruiter"}),
+        )
+        .await;
+        let links = app
+            .put(
+                &format!("/api/jobs/{job}/contacts"),
+                t,
+                serde_json::json!({"contacts": [{"contact_id": contact, "role": "recruiter"}]}),
+            )
+            .await;
+        assert_eq!(
+            links.assert_status(200)["data"][0]["contact_id"],
+            contact.as_str()
+        );
+        let interview = created(
+            format!("/api/jobs/{job}/interviews"),
+            serde_json::json!({"kind": "technical", "scheduled_at": "2027-01-10T10:00:00Z",
+                "interviewer_ids": [contact], "preparation_notes": format!("{tag} prep")}),
+        )
+        .await;
+        let task = created(
+            format!("/api/jobs/{job}/tasks"),
+            serde_json::json!({"title": format!("{tag} follow-up"), "due_date": date_in(2)}),
+        )
+        .await;
+        let rule = created(
+            "/api/task-rules".into(),
+            serde_json::json!({"status": "offer", "delay_days": 3}),
+        )
+        .await;
+        let note = created(
+            format!("/api/jobs/{job}/notes"),
+            serde_json::json!({"body": format!("{tag} job note")}),
+        )
+        .await;
+        let contact_note = created(
+            format!("/api/contacts/{contact}/notes"),
+            serde_json::json!({"body": format!("{tag} contact note")}),
+        )
+        .await;
         Holdings {
             job,
             skill,
             education,
             employment,
             artifact,
+            contact,
+            interview,
+            task,
+            rule,
+            note,
+            contact_note,
         }
     }
 
+    /// Every id of the user's objects, for checks that none of them shows elsewhere.
+    pub fn ids(&self) -> [&str; 11] {
+        [
+            &self.job,
+            &self.skill,
+            &self.education,
+            &self.employment,
+            &self.artifact,
+            &self.contact,
+            &self.interview,
+            &self.task,
+            &self.rule,
+            &self.note,
+            &self.contact_note,
+        ]
+    }
+
     /// The id of this user's object that a templated path (`/api/jobs/{id}/events`)
-    /// names; `None` for a path this fixture has nothing for.
+    /// names; `None` for a path this fixture has nothing for. The resource before `{id}`
+    /// picks it: `/api/jobs/{id}/notes` takes the job, `/api/contacts/{id}/notes` the
+    /// contact.
     pub fn id_for(&self, template: &str) -> Option<&str> {
-        let resource = template.strip_prefix("/api/")?.split("/{id}").next()?;
-        Some(match resource {
+        Some(match resource(template)? {
             "jobs" => &self.job,
             "skills" => &self.skill,
             "education" => &self.education,
             "employment" => &self.employment,
             "ai/artifacts" => &self.artifact,
+            "contacts" => &self.contact,
+            "interviews" => &self.interview,
+            "tasks" => &self.task,
+            "task-rules" => &self.rule,
+            "notes" => &self.note,
             _ => return None,
         })
     }
@@ -197,6 +293,14 @@ impl Holdings {
         assert!(!path.contains('{'), "unknown path parameter in {template}");
         path
     }
+}
+
+/// The resource a templated path's `{id}` belongs to: `jobs` for `/api/jobs/{id}/notes`.
+pub fn resource(template: &str) -> Option<&str> {
+    let rest = template.strip_prefix("/api/")?;
+    rest.contains("/{id}")
+        .then(|| rest.split("/{id}").next())
+        .flatten()
 }
 
 /// Every document of the user's that the API reads: each bearer GET of the document, with
@@ -220,6 +324,6 @@ pub async fn snapshot(
         let r = app.get(&path, &user.token).await;
         all.push((path, r.assert_status(200).clone()));
     }
-    assert!(all.len() >= 12, "{all:?}");
+    assert!(all.len() >= 30, "{all:?}");
     all
 }
