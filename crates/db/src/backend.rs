@@ -202,7 +202,7 @@ macro_rules! impl_stores {
                     .bind(now);
                 let mut job = bind_job_fields!(q, f).fetch_one(&mut *tx).await?;
                 insert_event(&mut tx, user, job.id, None, status, now).await?;
-                save_tags(&mut *tx, user, job.id, &tags, p).await?;
+                insert_tags(&mut *tx, user, job.id, &tags, p).await?;
                 job.fields.tags = tags;
                 fire_rules(&mut *tx, user, &job, now, p).await?;
                 tx.commit().await?;

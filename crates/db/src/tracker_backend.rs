@@ -349,6 +349,17 @@ macro_rules! impl_tracker_stores {
                 .bind(job)
                 .execute(&mut *c)
                 .await?;
+            insert_tags(c, user, job, tags, p).await
+        }
+
+        /// Adds tags to a job that has none (a new one).
+        async fn insert_tags(
+            c: &mut Conn,
+            user: Uuid,
+            job: Uuid,
+            tags: &[String],
+            p: bool,
+        ) -> DbResult<()> {
             for tag in tags {
                 sqlx::query::<$db>(sql::tracker::TAG_INSERT)
                     .persistent(p)
@@ -825,7 +836,7 @@ macro_rules! impl_tracker_stores {
                             insert_event(&mut tx, user, id, from, status, at).await?;
                             from = Some(status);
                         }
-                        save_tags(&mut *tx, user, id, &tags, p).await?;
+                        insert_tags(&mut *tx, user, id, &tags, p).await?;
                         for contact in job.contacts {
                             let key = match &contact.email {
                                 Some(e) => format!("email:{}", e.to_lowercase()),
