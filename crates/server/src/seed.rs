@@ -1,9 +1,13 @@
 //! `flowats seed --demo`: the demo account the seed document's load test logs in as
-//! (`test@example.com` / `password`), with a profile, skills and a few jobs. Running it
+//! (`test@example.com` / `password`), with a profile, skills, a few jobs (tags, sources), a
+//! follow-up rule and its task, a contact linked to a job, an interview and a note. Running it
 //! again finds the account and changes nothing.
 
 use crate::app::AppState;
 use flowats_db::models::{EmploymentFields, JobFields, ProfileFields, SkillFields};
+use flowats_db::tracker::{
+    ContactFields, ContactLink, ContactRole, InterviewFields, NoteFields, Parent, TaskRuleFields,
+};
 use serde_json::json;
 
 pub const DEMO_EMAIL: &str = "test@example.com";
@@ -51,19 +55,74 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<bool> {
         "description": "Owned the billing API: Rust, PostgreSQL, Redis."
     }))?;
     db.employment.create(user, job).await?;
-    for (title, company, status) in [
-        ("Senior Rust Engineer", "Acme", "applied"),
-        ("Backend Developer", "Globex", "interested"),
-        ("Platform Engineer", "Initrode", "interviewing"),
-        ("Staff Engineer", "Hooli", "rejected"),
-        ("Site Reliability Engineer", "Umbrella", "offer"),
+    // A follow-up rule first, so that the applied job below gets its task.
+    let rule: TaskRuleFields = serde_json::from_value(json!({
+        "status": "applied", "delay_days": 7, "title": "Follow up with {company}"
+    }))?;
+    db.task_rules.create(user, Parent::None, rule).await?;
+    let mut jobs = Vec::new();
+    for (title, company, status, source, tags) in [
+        (
+            "Senior Rust Engineer",
+            "Acme",
+            "applied",
+            "linkedin",
+            &["rust", "remote"][..],
+        ),
+        (
+            "Backend Developer",
+            "Globex",
+            "interested",
+            "company site",
+            &["rust"][..],
+        ),
+        (
+            "Platform Engineer",
+            "Initrode",
+            "interviewing",
+            "referral",
+            &["kubernetes"][..],
+        ),
+        ("Staff Engineer", "Hooli", "rejected", "linkedin", &[][..]),
+        (
+            "Site Reliability Engineer",
+            "Umbrella",
+            "offer",
+            "referral",
+            &["remote"][..],
+        ),
     ] {
         let fields: JobFields = serde_json::from_value(json!({
-            "title": title, "company": company, "status": status,
-            "url": "https://example.com/careers", "salary_min": 90000, "salary_max": 140000
+            "title": title, "company": company, "status": status, "source": source,
+            "tags": tags, "url": format!("https://example.com/careers/{}", company.to_lowercase()),
+            "salary_min": 90000, "salary_max": 140000
         }))?;
-        db.jobs.create_job(user, fields).await?;
+        jobs.push(db.jobs.create_job(user, fields).await?.id);
     }
+    let contact: ContactFields = serde_json::from_value(json!({
+        "name": "Riley Chen", "email": "riley@initrode.example", "company": "Initrode",
+        "role": "recruiter"
+    }))?;
+    let riley = db.contacts.create(user, Parent::None, contact).await?.id;
+    let platform = jobs[2];
+    let link = ContactLink {
+        contact_id: riley,
+        role: Some(ContactRole::Recruiter),
+    };
+    db.tracker
+        .set_job_contacts(user, platform, vec![link])
+        .await?;
+    let interview: InterviewFields = serde_json::from_value(json!({
+        "kind": "technical", "scheduled_at": "2027-01-12T15:00:00Z", "duration_minutes": 60,
+        "format": "video", "interviewer_ids": [riley],
+        "preparation_notes": "Review the on-call story and the Kubernetes migration."
+    }))?;
+    db.interviews
+        .create(user, Parent::Job(platform), interview)
+        .await?;
+    let note: NoteFields =
+        serde_json::from_value(json!({"body": "Riley said the team is hiring two."}))?;
+    db.notes.create(user, Parent::Job(platform), note).await?;
     Ok(true)
 }
 
