@@ -310,7 +310,7 @@ macro_rules! impl_tracker_stores {
                     job.fields.tags.sort();
                 }
                 jobs => {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(sql::tracker::EXPORT_TAGS);
+                    let mut q = sqlx::QueryBuilder::<$db>::new(sql::tracker::TAGS_OF_JOBS);
                     q.push_bind(user);
                     q.push(" AND job_id IN (");
                     let mut list = q.separated(", ");

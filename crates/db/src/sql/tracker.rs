@@ -261,7 +261,8 @@ pub const EXPORT_EVENTS: &str =
     "SELECT job_id, to_status, created_at FROM job_events WHERE user_id = ";
 pub const EXPORT_CONTACTS: &str = "SELECT l.job_id, c.name, c.email, l.role FROM job_contacts l \
     JOIN contacts c ON c.id = l.contact_id WHERE l.user_id = ";
-pub const EXPORT_TAGS: &str = "SELECT job_id, tag FROM job_tags WHERE user_id = ";
+/// The tags of a page of jobs (every job list, and the export), for the ids pushed after it.
+pub const TAGS_OF_JOBS: &str = "SELECT job_id, tag FROM job_tags WHERE user_id = ";
 
 /// Import: a contact found by email (`$1` user, `$2` lower-cased email) or by name.
 pub const CONTACT_BY_EMAIL: &str = "SELECT id FROM contacts WHERE user_id = $1 \
