@@ -148,6 +148,8 @@ pub trait RecordStore<F>: Send + Sync {
 
 /// The rest of the tracker: a job's contacts, stale jobs, CSV export and import.
 pub trait TrackerStore: Send + Sync {
+    /// `NotFound` unless the job or contact is the user's (one indexed count, no row read).
+    fn check_parent(&self, user: Uuid, parent: Parent) -> BoxFut<'_, DbResult<()>>;
     fn job_contacts(
         &self,
         user: Uuid,

@@ -587,6 +587,14 @@ macro_rules! impl_tracker_stores {
         }
 
         impl TrackerStore for $store {
+            fn check_parent(&self, user: Uuid, parent: Parent) -> BoxFut<'_, DbResult<()>> {
+                Box::pin(async move {
+                    let mut c = self.read("tracker.check_parent").await?;
+                    let p = c.persistent;
+                    check_parent(&mut *c, user, parent, p).await
+                })
+            }
+
             fn job_contacts(
                 &self,
                 user: Uuid,

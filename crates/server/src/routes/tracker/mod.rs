@@ -35,16 +35,7 @@ pub struct RecordList<'a, F> {
 
 /// 404 unless the parent is the user's.
 pub async fn check_parent(state: &AppState, user: Uuid, parent: Parent) -> ApiResult<()> {
-    match parent {
-        Parent::None => {}
-        Parent::Job(id) => {
-            state.db.jobs.get_job(user, id).await?;
-        }
-        Parent::Contact(id) => {
-            state.db.contacts.get(user, id).await?;
-        }
-    }
-    Ok(())
+    Ok(state.db.tracker.check_parent(user, parent).await?)
 }
 
 /// One page of records, newest first, from the cache when it has it.
