@@ -426,7 +426,8 @@ impl Validate for InterviewFields {
         check
             .optional("location", &self.location, SHORT)
             .optional("preparation_notes", &self.preparation_notes, LONG)
-            .range_i64("duration_minutes", self.duration_minutes, 1, 1440);
+            .range_i64("duration_minutes", self.duration_minutes, 1, 1440)
+            .date("scheduled_at", Some(self.scheduled_at.get().date()));
         if self.interviewer_ids.len() > MAX_INTERVIEWERS {
             check.0.add(
                 "interviewer_ids",
@@ -448,6 +449,7 @@ impl Validate for TaskFields {
         Check::default()
             .required("title", &self.title, SHORT)
             .optional("notes", &self.notes, LONG)
+            .date("due_date", self.due_date)
             .done()
     }
 }

@@ -122,7 +122,19 @@ impl Check {
         self
     }
 
+    /// A calendar date both backends store: years 1 to 9999 (PostgreSQL refuses dates
+    /// before 4713 BC, SQLite takes any text; the API promises the same on both).
+    pub(crate) fn date(&mut self, field: &str, value: Option<Date>) -> &mut Self {
+        if let Some(d) = value
+            && !date_in_range(d)
+        {
+            self.0.add(field, DATE_RANGE_MESSAGE);
+        }
+        self
+    }
+
     pub(crate) fn dates(&mut self, start: Option<Date>, end: Option<Date>) -> &mut Self {
+        self.date("start_date", start).date("end_date", end);
         if let (Some(s), Some(e)) = (start, end)
             && s > e
         {
@@ -134,6 +146,16 @@ impl Check {
     pub(crate) fn done(&mut self) -> Result<(), ValidationErrors> {
         std::mem::take(&mut self.0).into_result()
     }
+}
+
+/// The years a stored date may have, on both backends.
+pub const MIN_YEAR: i32 = 1;
+pub const MAX_YEAR: i32 = 9999;
+/// What a date outside them is told.
+pub const DATE_RANGE_MESSAGE: &str = "must be a date in the years 1 to 9999";
+
+pub fn date_in_range(d: Date) -> bool {
+    (MIN_YEAR..=MAX_YEAR).contains(&d.year())
 }
 
 /// An absolute http(s) URL with a host and no whitespace.
@@ -253,6 +275,7 @@ impl Validate for JobFields {
             .optional("description", &self.description, LONG)
             .optional("notes", &self.notes, LONG)
             .optional("source", &self.source, 100)
+            .date("deadline", self.deadline)
             .range_i64("salary_min", self.salary_min, 0, 100_000_000)
             .range_i64("salary_max", self.salary_max, 0, 100_000_000);
         if let (Some(min), Some(max)) = (self.salary_min, self.salary_max)

@@ -3,6 +3,7 @@
 //! CSV export and import, and the stats that come with them. Every test runs on both
 //! backends.
 
+mod bounds;
 mod cache;
 mod concurrency;
 mod csv;
