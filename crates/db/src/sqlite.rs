@@ -171,6 +171,23 @@ async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::E
     Ok(usable)
 }
 
+/// Creates the database file, if missing, readable and writable by its owner only: it
+/// holds password hashes. SQLite gives the `-wal` and `-shm` files it creates next to it
+/// the same mode. An existing file keeps the mode its operator gave it.
+fn create_private(path: &std::path::Path) -> DbResult<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(DbError::Config(format!(
+            "cannot create database file {path:?}: {e}"
+        ))),
+    }
+}
+
 /// Opens (creating if needed) the database file of `url` and returns its stores.
 pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
     let base = SqliteConnectOptions::from_str(url)
@@ -185,6 +202,10 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         std::fs::create_dir_all(dir).map_err(|e| {
             DbError::Config(format!("cannot create database directory {dir:?}: {e}"))
         })?;
+    }
+    let file = base.get_filename();
+    if file != std::path::Path::new(":memory:") && !url.contains("mode=memory") {
+        create_private(file)?;
     }
     // Switching to WAL needs an exclusive lock that busy_timeout cannot wait for, so do
     // it once on a lone connection; the mode then stays on the file.
