@@ -134,6 +134,17 @@ impl Application {
             header_read_timeout: state.config.guard.header_read_timeout,
             deadline: state.config.shutdown_timeout,
         };
+        // From the signal on, the health routes say so (503) while requests finish.
+        let shutdown = {
+            let state = state.clone();
+            async move {
+                shutdown.await;
+                state
+                    .monitor
+                    .draining
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
         let app = crate::router::router(state);
         crate::serve::serve(self.listener, app, options, shutdown).await;
         monitor.abort();

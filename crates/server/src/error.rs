@@ -38,7 +38,8 @@ pub struct ErrorObject {
     /// `method_not_allowed`, `conflict`, `payload_too_large`, `validation_failed`,
     /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`,
     /// `db_disk_full`, `timeout`, `not_ready`, `ai_queue_full`, `auth_busy`, `rate_limited`,
-    /// `overloaded`, `internal`.
+    /// `overloaded`, `body_timeout` (408), `uri_too_long` (414), `headers_too_large` (431),
+    /// `internal`.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -48,8 +48,8 @@ impl Modify for BearerAuth {
 /// The served document. Two things the annotations leave out, added here so that no
 /// handler can forget them (`scripts/fuzz-api` checks every answer against the result):
 ///
-/// - the answers the shared layers give: 401 from the token check, 400/413/422 from the
-///   JSON body extractors, 400 from the query parsers, 503 (with `Retry-After`) when the
+/// - the answers the shared layers give: 401 from the token check, 413/408 when a body is
+///   too large or too slow, 400/422 from the JSON body extractors, 400 from the query parsers, 503 (with `Retry-After`) when the
 ///   server sheds load, a request runs past `REQUEST_TIMEOUT_MS` or the database is out of
 ///   connections, and 500 (cause logged, never sent);
 /// - utoipa renders a struct with a `#[serde(flatten)]`ed fields struct (`Job`, `Profile`,
@@ -95,8 +95,16 @@ fn add_shared_answers(op: &mut Value) {
             .and_then(Value::as_array)
             .is_some_and(|reqs| reqs.iter().any(|r| r.get(scheme).is_some()))
     };
-    let bearer = secured("bearer");
-    let admin = secured("admin");
+    // An empty requirement makes the others optional (`/api/health`): no 401 then.
+    let optional = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|reqs| {
+            reqs.iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        });
+    let bearer = secured("bearer") && !optional;
+    let admin = secured("admin") && !optional;
     let has_body = op.get("requestBody").is_some();
     let has_query = op
         .get("parameters")
@@ -139,6 +147,10 @@ fn add_shared_answers(op: &mut Value) {
                 "`payload_too_large`: the body is larger than {} bytes",
                 crate::config::BODY_LIMIT_BYTES
             )),
+        );
+        add(
+            "408",
+            error_answer("`body_timeout`: the body did not arrive within `BODY_READ_TIMEOUT_MS`"),
         );
         add(
             "422",
@@ -296,7 +308,17 @@ mod tests {
         let login = op("/api/auth/login", "post");
         assert!(login.get("400").is_some() && login.get("422").is_some());
         // An annotation's own answer wins over the shared one.
-        assert_eq!(op("/api/health", "get")["503"]["description"], "critical");
+        let health = op("/api/health", "get");
+        assert!(
+            health["503"]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("cannot serve")
+        );
+        assert!(
+            health.get("401").is_none(),
+            "the admin token is optional there"
+        );
         let live = op("/api/health/live", "get");
         assert!(live.get("401").is_none() && live.get("400").is_none());
     }

@@ -24,7 +24,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = guard::request_id::HEADER;
 
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
@@ -36,9 +36,10 @@ pub fn router(state: AppState) -> Router {
     with_middleware(routes, timeout, Some(state.clone())).with_state(state)
 }
 
-/// The fallbacks and layers every route gets: request id (taken from the request or
-/// generated) on the span and the response, a log line per request, the security headers,
-/// CORS and the request metrics and load shedding (these two when `monitor` is given),
+/// The fallbacks and layers every route gets: request id (taken from the request when
+/// short and printable, else generated) on the span and the response, a log line per request, the security headers,
+/// CORS, the request metrics, the body read whole (413 past the limit, 408 when it stalls)
+/// and load shedding (metrics and shedding when `monitor` is given),
 /// panics turned into a 500 envelope, the request deadline and the body limit.
 fn with_middleware<S: Clone + Send + Sync + 'static>(
     routes: Router<S>,
@@ -48,6 +49,9 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
     let cors = monitor
         .as_ref()
         .and_then(|s| guard::headers::cors_layer(&s.config.guard.cors_origins));
+    let body_timeout = monitor
+        .as_ref()
+        .map_or(Duration::from_secs(5), |s| s.config.http.body_read_timeout);
     routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -59,6 +63,7 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
         })
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::map_request(guard::request_id::sanitize))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -91,6 +96,11 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(
                 .layer(middleware::from_fn_with_state(
                     monitor.clone(),
                     crate::monitor::middleware::track,
+                ))
+                // The body arrives before the request counts against the in-flight limit.
+                .layer(middleware::from_fn_with_state(
+                    body_timeout,
+                    guard::body::buffer,
                 ))
                 .layer(middleware::from_fn_with_state(monitor, guard::shed::limit))
                 .layer(CatchPanicLayer::custom(|_| {

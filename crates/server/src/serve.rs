@@ -1,7 +1,8 @@
 //! The accept loop: HTTP/1.1 over TCP through hyper, with what `axum::serve` leaves out — a
 //! header-read timeout (`HEADER_READ_TIMEOUT_MS`: a client that trickles its headers is
 //! disconnected instead of holding a connection for good), `TCP_NODELAY`, and the peer
-//! address on every request (`ConnectInfo`, read by `guard::ClientIp`).
+//! address on every request (`ConnectInfo`, read by `guard::ClientIp`), and the error
+//! envelope on the answers hyper makes by itself (`refusal`).
 //!
 //! On shutdown the listener is closed first (new connections are refused), idle keep-alive
 //! connections are closed, and requests in flight finish, for up to `deadline`.
@@ -17,6 +18,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+mod refusal;
 
 pub struct ServeOptions {
     pub header_read_timeout: Duration,
@@ -55,7 +58,10 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
             });
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = http.serve_connection(
+            TokioIo::new(refusal::Enveloped::new(stream)),
+            TowerToHyperService::new(service),
+        );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -13,7 +13,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod guard;
+mod http;
 pub use guard::{CorsOrigins, GuardConfig};
+pub use http::{HealthFailOn, HttpConfig};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/flowats.db";
 /// The policy the hit-rate benchmark found better (docs/PERFORMANCE.md).
@@ -80,6 +82,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Abuse limits: rate limits, trusted proxies, in-flight limit, CORS, header timeout.
     pub guard: GuardConfig,
+    /// The body-read timeout and the health route's 503 rule.
+    pub http: HttpConfig,
 }
 
 /// Which engine writes AI documents.
@@ -391,6 +395,7 @@ impl Config {
         }
         Ok(Config {
             guard: guard::parse(&v)?,
+            http: http::parse(&v)?,
             cache,
             admin_token,
             host: v.string("HOST", "127.0.0.1"),
@@ -563,7 +568,11 @@ impl Config {
                 .to_owned(),
             ),
         ];
-        for (k, v) in lines.into_iter().chain(self.guard.render()) {
+        for (k, v) in lines
+            .into_iter()
+            .chain(self.guard.render())
+            .chain(self.http.render())
+        {
             let _ = writeln!(out, "{k}={v}");
         }
         out

@@ -3,6 +3,7 @@
 //! `startResourceMonitoring`). Handlers only read what the background tasks gathered.
 
 pub mod alloc;
+pub mod availability;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
@@ -43,8 +44,12 @@ impl CachedHealth {
 }
 
 pub struct Monitor {
-    /// `/api/health`, as seed JSON and as `application/health+json`.
-    pub health_cache: [std::sync::Mutex<Option<CachedHealth>>; 2],
+    /// `/api/health`, as seed JSON and as `application/health+json`, each as the summary
+    /// anyone sees and as the full document behind `ADMIN_TOKEN` (index: see
+    /// `routes::health`).
+    pub health_cache: [std::sync::Mutex<Option<CachedHealth>>; 4],
+    /// Set when the shutdown signal arrives: `/api/health` and readiness answer 503.
+    pub draining: std::sync::atomic::AtomicBool,
     pub started: Instant,
     pub sampler: Arc<Sampler>,
     pub metrics: Metrics,
@@ -57,6 +62,7 @@ impl Monitor {
     pub fn new(slow_request: Duration, critical_request: Duration) -> Monitor {
         Monitor {
             health_cache: Default::default(),
+            draining: Default::default(),
             started: Instant::now(),
             sampler: Sampler::start(),
             metrics: Metrics::new(),

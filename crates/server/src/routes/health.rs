@@ -1,42 +1,58 @@
 //! The health document (`/api/health`), liveness and readiness.
 
+mod summary;
+
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Admin;
 use crate::monitor::{
-    self, alloc,
+    self, alloc, availability,
     health::{self as status, Status},
 };
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+pub use summary::{HealthChecks, HealthSummary};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The seed's health document and more: CPU, memory and load from the background sampler,
-/// this process (RSS, heap in use, CPU, uptime), the database pools, the cache tiers and
-/// recent requests, with an alert per crossed threshold. `critical` answers 503. No I/O:
-/// every figure was gathered in the background. With `Accept: application/health+json`
-/// the same, in the IETF health-check draft's shape.
+/// The health document. Anyone gets the summary: `status` (`healthy`, `degraded`,
+/// `critical`), `timestamp`, whether the instance can serve, its checks (database, cache
+/// up or down) and the alerts. With the `ADMIN_TOKEN` bearer, the seed's full document:
+/// CPU, memory and load, this process (pid, RSS, heap, CPU, uptime), the database pools,
+/// the cache tiers, the queues and recent requests. 503 only when the instance cannot
+/// serve (database unreachable, shutting down), or with `HEALTH_FAIL_ON=critical` also when
+/// `critical`. No I/O: every figure was gathered in the background. With
+/// `Accept: application/health+json` the same, in the IETF health-check draft's shape.
 #[utoipa::path(get, path = "/api/health", tag = "ops",
-    responses((status = 200, description = "healthy or degraded"),
-              (status = 503, description = "critical")))]
-pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let wants_draft = headers
+    security((), ("admin" = [])),
+    responses(
+        (status = 200, description = "can serve: the body's `status` is `healthy`, `degraded` or `critical` (a scaling signal)", body = HealthSummary),
+        (status = 503, description = "cannot serve: database unreachable or shutting down (or `critical`, with HEALTH_FAIL_ON=critical)", body = HealthSummary)))]
+pub async fn health(State(state): State<AppState>, mut parts: Parts) -> Response {
+    let wants_draft = parts
+        .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/health+json"));
+    // Only a caller that sends a token is checked: a probe without one is never counted
+    // as a failed admin attempt. Any other token gets the summary.
+    let admin = parts.headers.contains_key(header::AUTHORIZATION)
+        && Admin::from_request_parts(&mut parts, &state).await.is_ok();
     // The figures change once a sampler tick (a second): so does the document, which is
     // built at most once per tick and served as bytes in between.
-    let slot = &state.monitor.health_cache[usize::from(wants_draft)];
+    let slot = &state.monitor.health_cache[usize::from(wants_draft) + 2 * usize::from(admin)];
     if let Some(cached) = slot.lock().expect("health cache").as_ref()
         && cached.at.elapsed() < crate::monitor::sampler::EVERY
     {
         return cached.response();
     }
-    let response = render(&state, wants_draft);
+    let response = render(&state, wants_draft, admin);
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return ApiError::internal("health document too large").into_response();
@@ -52,11 +68,18 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Respon
     response
 }
 
-fn render(state: &AppState, wants_draft: bool) -> Response {
+fn render(state: &AppState, wants_draft: bool, admin: bool) -> Response {
     let m = &state.monitor;
     let sample = m.sampler.latest();
     let figures = monitor::figures(state, &sample);
-    let (status, alerts) = status::assess(&figures, &m.thresholds);
+    let (mut status, mut alerts) = status::assess(&figures, &m.thresholds);
+    let draining = m.draining.load(Ordering::Relaxed);
+    if draining {
+        alerts.push(availability::draining_alert());
+        status = Status::Critical;
+    }
+    let serves = availability::can_serve(&figures, draining);
+    let code = availability::http_status(status, serves, state.config.http.health_fail_on);
     let uptime = m.started.elapsed().as_secs();
     let heap = alloc::heap_in_use();
     let cache = state.cache.stats();
@@ -67,11 +90,10 @@ fn render(state: &AppState, wants_draft: bool) -> Response {
     let timestamp = now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let code = if status == Status::Critical {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
+    if !admin {
+        let summary = HealthSummary::new(status, timestamp, serves, &figures, alerts);
+        return summary.response(code, wants_draft);
+    }
     if wants_draft {
         let observed = |value: serde_json::Value, unit: &str, at: &str| json!([{"observedValue": value, "observedUnit": unit, "time": at, "status": status.draft()}]);
         let body = json!({
@@ -150,11 +172,17 @@ pub async fn live() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers, within 2 seconds. The cache is reported (`ok`, or `degraded`
+/// The database answers, within 2 seconds, and the server is not shutting down. The cache is reported (`ok`, or `degraded`
 /// when a configured Redis is unreachable) but does not make the instance unready.
 #[utoipa::path(get, path = "/api/health/ready", tag = "ops",
     responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
+    if state.monitor.draining.load(Ordering::Relaxed) {
+        let mut e = ApiError::unavailable("the server is shutting down", 2)
+            .with_details(json!({"server": "shutting down"}));
+        e.code = "not_ready";
+        return e.into_response();
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.db.ops.ping()).await {
         Ok(Ok(())) => {
             // A shared cache that is down degrades the instance but does not make it

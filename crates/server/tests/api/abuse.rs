@@ -1,6 +1,6 @@
 //! The abuse limits (crate::guard, crate::serve): sign-in rate limits per address and per
 //! email (OWASP API2 brute force, API4), `X-Forwarded-For` only from trusted proxies, the
-//! in-flight limit, the header-read timeout, the security headers and CORS (API8).
+//! header-read timeout (the in-flight limit: wire/shed.rs), the security headers and CORS (API8).
 //! They do not depend on the backend, so they run on SQLite.
 
 use crate::helpers::{Resp, TestApp, config};
@@ -325,65 +325,6 @@ async fn serve(
         let _ = stopped.await;
     }));
     (addr, stop, db)
-}
-
-/// Starts a request whose body never finishes arriving: it holds its place in flight.
-async fn stalled_request(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let head = "POST /api/auth/login HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"email\":";
-    s.write_all(head.as_bytes()).await.unwrap();
-    s
-}
-
-#[tokio::test]
-async fn past_the_in_flight_limit_requests_are_shed_at_once_but_health_answers() {
-    let (addr, stop, _db) = serve(|c| c.guard.max_in_flight = 2).await;
-    let base = format!("http://{addr}");
-    let http = crate::helpers::http();
-    let held = [stalled_request(addr).await, stalled_request(addr).await];
-    // Wait until both are in flight.
-    let mut shed = None;
-    for _ in 0..100 {
-        let r = http.get(format!("{base}/api/jobs")).send().await.unwrap();
-        if r.status() == 503 {
-            shed = Some(r);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let r = shed.expect("a third request was not shed");
-    assert_eq!(r.headers()[header::RETRY_AFTER], "1");
-    let started = Instant::now();
-    let r = http.get(format!("{base}/api/jobs")).send().await.unwrap();
-    assert_eq!(r.status(), 503);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "overloaded");
-    assert!(started.elapsed() < Duration::from_secs(1));
-    for path in ["/api/health/live", "/api/health/ready", "/api/health"] {
-        // (/api/health may be 503 `critical` on a busy machine; never `overloaded`.)
-        let r = http.get(format!("{base}{path}")).send().await.unwrap();
-        let body: Value = r.json().await.unwrap();
-        assert_ne!(body["error"]["code"], "overloaded", "{path} was shed");
-    }
-    // The held requests end: the server takes work again.
-    drop(held);
-    let mut served = false;
-    for _ in 0..100 {
-        if http
-            .get(format!("{base}/api/jobs"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 401
-        {
-            served = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(served, "the permits were not given back");
-    let _ = stop.send(());
 }
 
 #[tokio::test]

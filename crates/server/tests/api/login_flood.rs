@@ -139,7 +139,7 @@ async fn a_flood_past_a_held_turn_is_shed_at_once_and_the_queue_is_served(app: T
 
     // The health document and /metrics show the queue as it stands.
     let health = app
-        .call(axum::http::Method::GET, "/api/health", None, None)
+        .call(axum::http::Method::GET, "/api/health", Some(ADMIN), None)
         .await;
     let hashing = &health.body["metrics"]["auth"]["hashing"];
     assert_eq!(hashing["running"], 1, "{hashing}");

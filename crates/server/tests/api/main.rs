@@ -12,6 +12,7 @@ mod cache;
 mod cursors;
 mod errors;
 mod faults;
+mod health_views;
 mod jobs;
 mod ledger;
 mod login_flood;
@@ -29,6 +30,7 @@ mod server;
 mod server_process;
 mod shared_cache;
 mod tracker;
+mod wire;
 
 /// Runs each listed `async fn(TestApp)` once per backend.
 #[macro_export]

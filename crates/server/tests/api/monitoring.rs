@@ -32,12 +32,12 @@ fn is_bytes(v: &Value) -> bool {
     })
 }
 
-/// With the database up, the status can only be critical (503) because of the machine
-/// itself (CPU, memory, heap past their critical limits on this shared machine).
+/// With the database up the answer is 200 whatever the status; it can only be critical
+/// because of the machine itself (CPU, memory, heap past their limits on this shared machine).
 fn assert_machine_only(body: &Value, status: &str, code: u16) {
     match (status, code) {
         ("healthy" | "degraded", 200) => {}
-        ("critical", 503) => {
+        ("critical", 200) => {
             for a in body["alerts"].as_array().unwrap() {
                 if a["level"] == "critical" {
                     assert!(
@@ -51,8 +51,19 @@ fn assert_machine_only(body: &Value, status: &str, code: u16) {
     }
 }
 
+/// The full document, behind the admin token (tests/api/health_views.rs: the summary).
+async fn admin_app(app: &TestApp) -> TestApp {
+    TestApp::with_config(testing_share(app), |c| {
+        c.admin_token = Some(Secret::new(ADMIN.to_owned()));
+    })
+    .await
+}
+
 async fn health_document_has_the_seed_shape(app: TestApp) {
-    let r = app.call(Method::GET, "/api/health", None, None).await;
+    let app = admin_app(&app).await;
+    let r = app
+        .call(Method::GET, "/api/health", Some(ADMIN), None)
+        .await;
     let body = &r.body;
     let status = body["status"].as_str().unwrap();
     assert_machine_only(body, status, r.status.as_u16());
@@ -106,20 +117,20 @@ async fn health_document_has_the_seed_shape(app: TestApp) {
 }
 
 async fn health_draft_form_on_request(app: TestApp) {
+    let app = admin_app(&app).await;
     let req = Request::get("/api/health")
         .header(header::ACCEPT, "application/health+json")
+        .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
         .body(Body::empty())
         .unwrap();
     let r = app.send(req).await;
     assert_eq!(r.headers[header::CONTENT_TYPE], "application/health+json");
     let body = &r.body;
     let draft = body["status"].as_str().unwrap();
-    // `fail` (503) only when this shared machine's CPU or memory is past its critical limit.
-    match r.status.as_u16() {
-        200 => assert!(["pass", "warn"].contains(&draft), "{body}"),
-        503 => assert_eq!(draft, "fail"),
-        other => panic!("status {other}: {body}"),
-    }
+    // `fail` when this shared machine's CPU or memory is past its critical limit, but the
+    // database is up: 200 all the same.
+    assert_eq!(r.status.as_u16(), 200, "{body}");
+    assert!(["pass", "warn", "fail"].contains(&draft), "{body}");
     let checks = body["checks"].as_object().unwrap();
     for key in [
         "cpu:utilization",
