@@ -15,6 +15,9 @@ use utoipa::ToSchema;
 
 /// Rows one file may hold.
 pub const MAX_ROWS: usize = 100_000;
+/// `status_history` entries one row may carry: a job's real history is a handful of moves,
+/// and every entry is a stored event each later stats read goes through.
+pub const MAX_HISTORY: usize = 100;
 /// Errors reported for one file; the count says how many there were in all.
 pub const MAX_ERRORS: usize = 100;
 
@@ -216,7 +219,16 @@ fn row<'a>(
         }),
     };
     let mut history = Vec::new();
+    let entries = cell("status_history").map_or(0, |h| h.split(';').count());
+    if entries > MAX_HISTORY {
+        problems.add(
+            line,
+            "status_history",
+            format!("at most {MAX_HISTORY} entries per row, got {entries}"),
+        );
+    }
     for entry in cell("status_history")
+        .filter(|_| entries <= MAX_HISTORY)
         .into_iter()
         .flat_map(|h| h.split(';'))
     {
