@@ -32,7 +32,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 #[utoipa::path(get, path = "/api/health", tag = "ops",
     security((), ("admin" = [])),
     responses(
-        (status = 200, description = "can serve: the body's `status` is `healthy`, `degraded` or `critical` (a scaling signal)", body = HealthSummary),
+        (status = 200, description = "can serve: the body's `status` is `healthy`, `degraded` or `critical` (a scaling signal). The summary below; with the admin token, the full document (`metrics`: cpu, memory, process, database, cache, ai, auth, requests)", body = HealthSummary),
         (status = 503, description = "cannot serve: database unreachable or shutting down (or `critical`, with HEALTH_FAIL_ON=critical)", body = HealthSummary)))]
 pub async fn health(State(state): State<AppState>, mut parts: Parts) -> Response {
     let wants_draft = parts
