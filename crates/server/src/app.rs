@@ -68,10 +68,7 @@ impl AppState {
                 config.ai_concurrency,
                 config.ai_queue,
             ),
-            auth_limits: crate::guard::AuthLimits::new(
-                config.guard.auth_per_ip,
-                config.guard.auth_per_email,
-            ),
+            auth_limits: crate::guard::AuthLimits::start(&config).map_err(anyhow::Error::msg)?,
             in_flight: crate::guard::InFlight::new(config.guard.max_in_flight),
             db,
             config,

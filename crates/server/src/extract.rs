@@ -172,7 +172,12 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
+        let correct = constant_time_eq(given.as_bytes(), expected.expose().as_bytes());
+        // Wrong tokens are rate-limited per address (`ADMIN_RATE_LIMIT`).
+        let Ok(crate::guard::ClientIp(ip)) =
+            crate::guard::ClientIp::from_request_parts(parts, state).await;
+        state.auth_limits.admin(ip, correct).await?;
+        if correct {
             Ok(Admin)
         } else {
             Err(ApiError::unauthorized("admin token required"))

@@ -139,6 +139,12 @@ fn add_shared_answers(op: &mut Value) {
             "401",
             error_answer("`unauthorized`: the `ADMIN_TOKEN` bearer token is required"),
         );
+        let mut limited = error_answer(
+            "`rate_limited`: too many wrong admin tokens from this address \
+             (`ADMIN_RATE_LIMIT`); retry after `Retry-After` seconds",
+        );
+        limited["headers"] = retry_after_header();
+        add("429", limited);
     }
     if has_body {
         add(
@@ -168,12 +174,16 @@ fn add_shared_answers(op: &mut Value) {
         "overloaded or a dependency down (`unavailable`, `timeout`, `db_pool_timeout`, \
          `db_unavailable`, `db_statement_timeout`, …): retry after `Retry-After` seconds",
     );
-    busy["headers"] = json!({"Retry-After": {
+    busy["headers"] = retry_after_header();
+    add("503", busy);
+}
+
+fn retry_after_header() -> Value {
+    json!({"Retry-After": {
         "description": "seconds to wait before retrying",
         "required": true,
         "schema": {"type": "integer", "minimum": 0}
-    }});
-    add("503", busy);
+    }})
 }
 
 /// Replaces each `allOf` whose parts are all objects (or references to objects) with one

@@ -16,6 +16,7 @@
 pub mod keys;
 pub mod local;
 pub mod redis;
+pub mod redis_tls;
 
 pub use keys::{CacheKey, CacheKeys, Ns};
 
@@ -43,6 +44,8 @@ pub struct CacheConfig {
     pub policy: Policy,
     pub cleanup_interval: Duration,
     pub redis_url: Option<String>,
+    /// `REDIS_CA_CERT`: PEM roots for a `rediss://` server.
+    pub redis_ca_cert: Option<std::path::PathBuf>,
     pub redis_timeout: Duration,
 }
 
@@ -116,7 +119,11 @@ impl Cache {
     /// wait for Redis) and listening for invalidations.
     pub fn start(config: CacheConfig) -> Result<Arc<Cache>, String> {
         let redis = match &config.redis_url {
-            Some(url) => Some(Arc::new(redis::RedisTier::new(url, config.redis_timeout)?)),
+            Some(url) => Some(Arc::new(redis::RedisTier::new(
+                url,
+                config.redis_ca_cert.as_deref(),
+                config.redis_timeout,
+            )?)),
             None => None,
         };
         let mut generations = moka::sync::Cache::builder().max_capacity(1_000_000);
@@ -477,6 +484,7 @@ mod tests {
             policy: Policy::Lru,
             cleanup_interval: Duration::from_secs(60),
             redis_url: None,
+            redis_ca_cert: None,
             redis_timeout: Duration::from_millis(100),
         }
     }

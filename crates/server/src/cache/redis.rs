@@ -76,8 +76,13 @@ pub struct RedisTier {
 }
 
 impl RedisTier {
-    pub fn new(url: &str, timeout: Duration) -> Result<RedisTier, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+    /// `ca_cert`: the PEM roots a `rediss://` server's certificate must chain to.
+    pub fn new(
+        url: &str,
+        ca_cert: Option<&std::path::Path>,
+        timeout: Duration,
+    ) -> Result<RedisTier, String> {
+        let client = super::redis_tls::client(url, ca_cert)?;
         Ok(RedisTier {
             client,
             conn: OnceLock::new(),
@@ -183,6 +188,23 @@ impl RedisTier {
                 Err(Down)
             }
         }
+    }
+
+    /// Runs a Lua script (`EVALSHA`, loaded again after a Redis restart) under the deadline.
+    pub async fn script<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[u64],
+    ) -> Result<T, Down> {
+        let (value, _) = self
+            .run(async |c| {
+                let mut call = script.prepare_invoke();
+                call.key(keys).arg(args);
+                call.invoke_async(c).await
+            })
+            .await?;
+        Ok(value)
     }
 
     /// The value and its remaining TTL.

@@ -16,6 +16,9 @@ pub struct GuardConfig {
     pub auth_per_ip: u32,
     /// `AUTH_RATE_LIMIT_EMAIL`: login and register attempts per minute for one email address.
     pub auth_per_email: u32,
+    /// `ADMIN_RATE_LIMIT`: wrong admin-token attempts per minute from one client address;
+    /// past it every admin attempt from there is 429 for a while. 0 turns the limit off.
+    pub admin_per_ip: u32,
     /// `MAX_IN_FLIGHT`: requests handled at once; past it the server answers 503 `overloaded`
     /// at once. 0 turns the limit off. Health routes and `/metrics` are never shed.
     pub max_in_flight: usize,
@@ -44,6 +47,7 @@ pub(super) fn parse<F: Fn(&str) -> Option<String>>(
         trusted_proxies: trusted_proxies(v.raw("TRUSTED_PROXIES").as_deref())?,
         auth_per_ip: v.parse("AUTH_RATE_LIMIT_IP", 60, per_minute, |n| *n <= 1_000_000)?,
         auth_per_email: v.parse("AUTH_RATE_LIMIT_EMAIL", 10, per_minute, |n| *n <= 1_000_000)?,
+        admin_per_ip: v.parse("ADMIN_RATE_LIMIT", 10, per_minute, |n| *n <= 1_000_000)?,
         max_in_flight: v.parse(
             "MAX_IN_FLIGHT",
             512,
@@ -115,6 +119,7 @@ impl GuardConfig {
             ),
             ("AUTH_RATE_LIMIT_IP", self.auth_per_ip.to_string()),
             ("AUTH_RATE_LIMIT_EMAIL", self.auth_per_email.to_string()),
+            ("ADMIN_RATE_LIMIT", self.admin_per_ip.to_string()),
             ("MAX_IN_FLIGHT", self.max_in_flight.to_string()),
             (
                 "HEADER_READ_TIMEOUT_MS",
@@ -150,6 +155,7 @@ mod tests {
     fn defaults_limit_sign_ins_and_trust_no_proxy() {
         let g = with(&[]).unwrap();
         assert_eq!((g.auth_per_ip, g.auth_per_email), (60, 10));
+        assert_eq!(g.admin_per_ip, 10);
         assert_eq!(g.max_in_flight, 512);
         assert!(g.trusted_proxies.is_empty());
         assert_eq!(g.cors_origins, CorsOrigins::None);
@@ -191,6 +197,7 @@ mod tests {
         for (var, bad) in [
             ("AUTH_RATE_LIMIT_IP", "-1"),
             ("AUTH_RATE_LIMIT_EMAIL", "ten"),
+            ("ADMIN_RATE_LIMIT", "-3"),
             ("MAX_IN_FLIGHT", "2000000"),
             ("HEADER_READ_TIMEOUT_MS", "5"),
         ] {

@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod admin;
 mod guard;
 mod http;
+mod redis_url;
 pub use guard::{CorsOrigins, GuardConfig};
 pub use http::{HealthFailOn, HttpConfig};
 
@@ -277,6 +279,7 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(invalid("LOG_FORMAT", "\"pretty\" or \"json\"", other)),
         };
+        let redis_url = redis_url::url(&v)?;
         let cache = CacheConfig {
             enabled: v.parse("CACHE_ENABLED", true, "true or false", |_| true)?,
             max_bytes: v.parse(
@@ -301,35 +304,11 @@ impl Config {
                 }
             },
             cleanup_interval: v.millis("CACHE_CLEANUP_INTERVAL_MS", 300_000, 10)?,
-            redis_url: match v.raw("REDIS_URL") {
-                None => None,
-                Some(url) if scheme(&url) == Some("redis") => Some(url),
-                // The redis client is built without TLS: refuse at start (exit 2) rather
-                // than fail to connect later.
-                Some(url) if scheme(&url) == Some("rediss") => {
-                    return Err(ConfigError {
-                        var: "REDIS_URL",
-                        problem: "rediss:// (TLS) is not supported by this build; use redis:// \
-                                  on a private network, or a TLS tunnel"
-                            .into(),
-                    });
-                }
-                Some(url) => {
-                    return Err(invalid("REDIS_URL", "a redis://… URL", &redact_url(&url)));
-                }
-            },
+            redis_ca_cert: redis_url::ca_cert(&v, redis_url.as_deref())?,
+            redis_url,
             redis_timeout: v.millis("REDIS_TIMEOUT_MS", 250, 1)?,
         };
-        let admin_token = match v.raw("ADMIN_TOKEN") {
-            Some(t) if t.len() >= 16 => Some(Secret::new(t)),
-            Some(_) => {
-                return Err(ConfigError {
-                    var: "ADMIN_TOKEN",
-                    problem: "must be at least 16 characters long".into(),
-                });
-            }
-            None => None,
-        };
+        let admin_token = admin::token(&v)?;
         let ai_provider = match v.raw("AI_PROVIDER").as_deref().map(str::trim) {
             None | Some("local") => AiProvider::Local,
             Some("openai") => {
@@ -557,6 +536,15 @@ impl Config {
                     .as_deref()
                     .map_or("(unset)".into(), redact_url),
             ),
+            (
+                "REDIS_CA_CERT",
+                self.cache
+                    .redis_ca_cert
+                    .as_ref()
+                    .map_or("(unset: the system's roots for rediss://)".into(), |p| {
+                        p.display().to_string()
+                    }),
+            ),
             ("REDIS_TIMEOUT_MS", ms(self.cache.redis_timeout).to_string()),
             (
                 "ADMIN_TOKEN",
@@ -664,13 +652,6 @@ mod tests {
         ] {
             assert_eq!(config(&[(var, bad)]).unwrap_err().var, var);
         }
-        // TLS to Redis is not built in: refused at start, not at the first connection.
-        let e = config(&[("REDIS_URL", "rediss://default:pw@x.upstash.io:6379")]).unwrap_err();
-        assert_eq!(e.var, "REDIS_URL");
-        assert!(
-            e.problem.contains("TLS") && !e.problem.contains("pw"),
-            "{e}"
-        );
     }
 
     #[test]

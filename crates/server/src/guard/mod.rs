@@ -5,7 +5,9 @@
 //! in `crate::router`; request bodies are read whole, within a deadline, in `body`.
 
 pub mod body;
+pub mod budget;
 pub mod client_ip;
+pub mod gcra;
 pub mod headers;
 pub mod rate;
 pub mod request_id;

@@ -130,7 +130,10 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     Input(req): Input<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    state.auth_limits.check(ip, &normalize_email(&req.email))?;
+    state
+        .auth_limits
+        .check(ip, &normalize_email(&req.email))
+        .await?;
     let hash = state.passwords.hash(req.password).await?;
     let user = state
         .db
@@ -161,7 +164,7 @@ pub async fn login(
     Input(req): Input<LoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
     let email = normalize_email(&req.email);
-    state.auth_limits.check(ip, &email)?;
+    state.auth_limits.check(ip, &email).await?;
     let creds = state.db.users.credentials(email).await?;
     let ok = match &creds {
         Some(c) => {

@@ -21,7 +21,13 @@ async fn app(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A sign-in call as if it came over a socket from `peer`, with an optional
 /// `X-Forwarded-For`.
-async fn sign_in(app: &TestApp, path: &str, peer: &str, xff: Option<&str>, body: Value) -> Resp {
+pub async fn sign_in(
+    app: &TestApp,
+    path: &str,
+    peer: &str,
+    xff: Option<&str>,
+    body: Value,
+) -> Resp {
     let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(x) = xff {
         req = req.header("x-forwarded-for", x);
@@ -32,12 +38,12 @@ async fn sign_in(app: &TestApp, path: &str, peer: &str, xff: Option<&str>, body:
     app.send(req).await
 }
 
-fn login(email: &str) -> Value {
+pub fn login(email: &str) -> Value {
     json!({"email": email, "password": "wrong-password"})
 }
 
 #[track_caller]
-fn assert_limited(r: &Resp, scope: &str) {
+pub fn assert_limited(r: &Resp, scope: &str) {
     r.assert_error(429, "rate_limited");
     assert_eq!(r.body["error"]["details"]["scope"], scope, "{}", r.body);
     let retry: u64 = r.headers[header::RETRY_AFTER]

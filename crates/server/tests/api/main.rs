@@ -24,11 +24,13 @@ mod pool;
 mod processes;
 mod profile;
 mod redis_server;
+mod redis_tls;
 mod security;
 mod seed;
 mod server;
 mod server_process;
 mod shared_cache;
+mod shared_limits;
 mod tracker;
 mod wire;
 
