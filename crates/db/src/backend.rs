@@ -177,6 +177,7 @@ macro_rules! impl_stores {
             use $crate::{DbError, DbResult, Timestamp};
 
             impl_tracker_stores!($store, $db, $item_lock, $unlink, $job_lock, $user_lock);
+            impl_session_stores!($store, $db);
 
             /// Creates a job with its first event, tags and rule tasks; with `unique`, not
             /// when the user has it already.

@@ -8,6 +8,8 @@
 #[macro_use]
 mod tracker_backend;
 #[macro_use]
+mod session_backend;
+#[macro_use]
 mod backend;
 pub mod dedup;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod patch;
 pub mod pool;
 pub mod postgres;
 pub mod replica;
+pub mod sessions;
 pub mod sql;
 pub mod sqlite;
 pub mod store;

@@ -13,7 +13,9 @@ pub const USER_DELETE: &str = "DELETE FROM users WHERE id = $1";
 /// Account deletion: every per-user table, children first, then the user, in one
 /// transaction. Foreign keys would cascade too; naming each table keeps this list the one
 /// place to update when a table is added.
-pub const USER_DELETE_ROWS: [&str; 15] = [
+pub const USER_DELETE_ROWS: [&str; 17] = [
+    "DELETE FROM sessions WHERE user_id = $1",
+    "DELETE FROM idempotency_keys WHERE user_id = $1",
     "DELETE FROM notes WHERE user_id = $1",
     "DELETE FROM tasks WHERE user_id = $1",
     "DELETE FROM task_rules WHERE user_id = $1",

@@ -5,6 +5,7 @@
 //! `Arc<dyn …>`. Every method is scoped by the user id: another user's row is `NotFound`.
 
 use crate::models::*;
+use crate::sessions::{IdempotencyStore, SessionStore};
 use crate::tracker::*;
 use crate::{DbError, DbResult};
 use serde_json::{Map, Value};
@@ -370,6 +371,8 @@ pub struct Database {
     pub tracker: Arc<dyn TrackerStore>,
     pub ops: Arc<dyn OpsStore>,
     pub seed: Arc<dyn SeedStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl Database {
@@ -404,6 +407,8 @@ impl Database {
             + RecordStore<TaskRuleFields>
             + RecordStore<NoteFields>
             + TrackerStore
+            + SessionStore
+            + IdempotencyStore
             + 'static,
     {
         Database {
@@ -423,6 +428,8 @@ impl Database {
             task_rules: store.clone(),
             notes: store.clone(),
             tracker: store.clone(),
+            sessions: store.clone(),
+            idempotency: store.clone(),
             ops: store,
         }
     }
