@@ -108,7 +108,13 @@ macro_rules! impl_session_stores {
             }
         }
 
-        type StoredKey = (String, Option<i64>, Option<String>, Option<Vec<u8>>, Timestamp);
+        type StoredKey = (
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Timestamp,
+        );
 
         impl IdempotencyStore for $store {
             fn claim(

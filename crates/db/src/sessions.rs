@@ -68,8 +68,7 @@ pub trait IdempotencyStore: Send + Sync {
         stale_before: Timestamp,
     ) -> BoxFut<'_, DbResult<Claim>>;
     /// Stores the answer of a claimed key.
-    fn complete(&self, user: Uuid, key: String, answer: StoredAnswer)
-    -> BoxFut<'_, DbResult<()>>;
+    fn complete(&self, user: Uuid, key: String, answer: StoredAnswer) -> BoxFut<'_, DbResult<()>>;
     /// Gives a claimed key back (the request created nothing), so that it can be retried.
     fn release(&self, user: Uuid, key: String) -> BoxFut<'_, DbResult<()>>;
 }

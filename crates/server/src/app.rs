@@ -127,6 +127,7 @@ impl Application {
                 }
             }
         });
+        let purge = tokio::spawn(crate::idempotency::purge_forever(state.clone()));
         let options = crate::serve::ServeOptions {
             header_read_timeout: state.config.guard.header_read_timeout,
             deadline: state.config.shutdown_timeout,
@@ -146,6 +147,7 @@ impl Application {
         crate::serve::serve(self.listener, app, options, shutdown).await;
         monitor.abort();
         sweeper.abort();
+        purge.abort();
         db.ops.close().await;
         Ok(())
     }

@@ -39,6 +39,7 @@ pub struct ErrorObject {
     /// `unavailable`, `db_pool_timeout`, `db_statement_timeout`, `db_unavailable`,
     /// `db_disk_full`, `timeout`, `not_ready`, `ai_queue_full`, `auth_busy`, `rate_limited`,
     /// `overloaded`, `body_timeout` (408), `uri_too_long` (414), `headers_too_large` (431),
+    /// `wrong_password`, `idempotency_in_progress`, `idempotency_key_reused`,
     /// `internal`.
     pub code: &'static str,
     pub message: String,
@@ -192,6 +193,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §11.6.1: a 401 says which scheme would authenticate.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -2,7 +2,7 @@
 //! wrong content type, 413 too large, 422 invalid) and the authenticated user (401).
 
 use crate::app::AppState;
-use crate::cache::CacheKeys;
+use crate::auth::sessions;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -92,7 +92,8 @@ impl<S: Send + Sync> FromRequest<S> for PatchBody {
     }
 }
 
-/// The user a valid bearer token names, who must still exist.
+/// The user a valid bearer token names, whose session is live (see
+/// [`crate::auth::sessions`]).
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser(pub Uuid);
 
@@ -100,37 +101,24 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-        let user = state.tokens.verify(token).map_err(|e| {
-            tracing::debug!(error = %e, "token refused");
-            ApiError::unauthorized("invalid or expired token")
-        })?;
-        // A token outlives its account only until here. Only "exists" is cached; account
-        // deletion invalidates it.
-        state
-            .cache
-            .get_or_load(CacheKeys::user(user), state.cache.default_ttl(), || async {
-                if state.db.users.user_exists(user).await? {
-                    Ok(Bytes::from_static(b"1"))
-                } else {
-                    Err(ApiError::unauthorized("invalid or expired token"))
-                }
-            })
-            .await?;
+        let (user, _) = sessions::authenticate(&parts.headers, state).await?;
         Ok(AuthUser(user))
+    }
+}
+
+/// [`AuthUser`] with the session its token names: for the routes that end sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSession {
+    pub user: Uuid,
+    pub sid: Uuid,
+}
+
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (user, sid) = sessions::authenticate(&parts.headers, state).await?;
+        Ok(AuthSession { user, sid })
     }
 }
 
@@ -166,12 +154,7 @@ impl FromRequestParts<AppState> for Admin {
                 "no such route",
             ));
         };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let given = sessions::bearer_token(&parts.headers).unwrap_or("");
         let correct = constant_time_eq(given.as_bytes(), expected.expose().as_bytes());
         // Wrong tokens are rate-limited per address (`ADMIN_RATE_LIMIT`).
         let Ok(crate::guard::ClientIp(ip)) =

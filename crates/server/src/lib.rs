@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod funnel;
 pub mod guard;
+pub mod idempotency;
 pub mod limit;
 pub mod monitor;
 pub mod openapi;

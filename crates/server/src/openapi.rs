@@ -72,6 +72,9 @@ pub fn document(openapi: utoipa::openapi::OpenApi) -> Value {
                 if METHODS.contains(&method.as_str()) {
                     add_shared_answers(op);
                 }
+                if method == "post" {
+                    add_idempotency_key(op);
+                }
             }
         }
     }
@@ -184,6 +187,51 @@ fn retry_after_header() -> Value {
         "required": true,
         "schema": {"type": "integer", "minimum": 0}
     }})
+}
+
+/// The `Idempotency-Key` header every `POST` that needs a bearer token takes, and the
+/// answers it adds (see `crate::idempotency`).
+fn add_idempotency_key(op: &mut Value) {
+    let bearer = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|reqs| reqs.iter().any(|r| r.get("bearer").is_some()));
+    let Some(map) = op.as_object_mut().filter(|_| bearer) else {
+        return;
+    };
+    let parameters = map.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(list) = parameters.as_array_mut() {
+        list.push(json!({
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "1 to 255 printable ASCII characters. A retry with the same key \
+                (same user, method, path and body) within IDEMPOTENCY_TTL_HOURS gets the first \
+                2xx answer again, with `Idempotent-Replayed: true`, instead of creating again.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+        }));
+    }
+    if let Some(responses) = map.get_mut("responses").and_then(Value::as_object_mut) {
+        let mut running = error_answer(
+            "`idempotency_in_progress`: a request with this Idempotency-Key is still running",
+        );
+        running["headers"] = json!({"Retry-After": {
+            "description": "seconds to wait before retrying",
+            "required": true,
+            "schema": {"type": "integer", "minimum": 0}
+        }});
+        responses.entry("409").or_insert(running);
+        let reused = "`idempotency_key_reused`: this Idempotency-Key was used for another request";
+        match responses.get_mut("422") {
+            Some(r) => {
+                let d = r["description"].as_str().unwrap_or("").to_owned();
+                r["description"] = json!(format!("{d}; or {reused}"));
+            }
+            None => {
+                responses.insert("422".into(), error_answer(reused));
+            }
+        }
+    }
 }
 
 /// Replaces each `allOf` whose parts are all objects (or references to objects) with one

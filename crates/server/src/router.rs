@@ -6,7 +6,7 @@ use crate::guard;
 use crate::routes::tracker::{contacts, interviews, links, notes, tasks};
 use crate::routes::{
     admin, ai, analytics, auth, dashboard, docs, education, employment, export, health, import,
-    jobs, metrics, profile, skills,
+    jobs, metrics, profile, sessions, skills,
 };
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
@@ -29,6 +29,10 @@ const REQUEST_ID: HeaderName = guard::request_id::HEADER;
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
     let timeout = state.config.request_timeout;
+    let api = api.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::layer,
+    ));
     let routes = api
         .merge(docs::routes(openapi))
         .route("/metrics", axum::routing::get(metrics::prometheus))
@@ -117,6 +121,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::me))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::change_password))
         .routes(routes!(auth::delete_account))
         .routes(routes!(profile::get_profile, profile::put_profile))
         .routes(routes!(skills::list, skills::create))

@@ -1,6 +1,7 @@
 //! Authentication: argon2id password hashes and HS256 bearer tokens.
 
 mod password;
+pub mod sessions;
 mod token;
 
 pub use password::Passwords;

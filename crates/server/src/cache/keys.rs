@@ -12,7 +12,7 @@ use uuid::Uuid;
 /// A user's namespace: the unit of invalidation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ns {
-    /// The account itself (does it exist?).
+    /// The account itself: which of its sessions are live.
     User,
     /// The profile document.
     Profile,
@@ -128,8 +128,9 @@ impl CacheKey {
 pub struct CacheKeys;
 
 impl CacheKeys {
-    pub fn user(user: Uuid) -> CacheKey {
-        CacheKey::new(user, Ns::User, "user", "exists".into())
+    /// "Session `sid` of `user` is live": invalidated when any session of the user ends.
+    pub fn session(user: Uuid, sid: Uuid) -> CacheKey {
+        CacheKey::new(user, Ns::User, "user", format!("session:{sid}"))
     }
 
     pub fn profile(user: Uuid) -> CacheKey {

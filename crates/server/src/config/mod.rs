@@ -15,6 +15,7 @@ use std::time::Duration;
 mod admin;
 mod guard;
 mod http;
+mod idempotency;
 mod redis_url;
 pub use guard::{CorsOrigins, GuardConfig};
 pub use http::{HealthFailOn, HttpConfig};
@@ -86,6 +87,9 @@ pub struct Config {
     pub guard: GuardConfig,
     /// The body-read timeout and the health route's 503 rule.
     pub http: HttpConfig,
+    /// `IDEMPOTENCY_TTL_HOURS`: how long a POST's first answer is kept for its
+    /// `Idempotency-Key`.
+    pub idempotency_ttl: Duration,
 }
 
 /// Which engine writes AI documents.
@@ -375,6 +379,7 @@ impl Config {
         Ok(Config {
             guard: guard::parse(&v)?,
             http: http::parse(&v)?,
+            idempotency_ttl: idempotency::parse(&v)?,
             cache,
             admin_token,
             host: v.string("HOST", "127.0.0.1"),
@@ -560,6 +565,7 @@ impl Config {
             .into_iter()
             .chain(self.guard.render())
             .chain(self.http.render())
+            .chain(idempotency::render(self.idempotency_ttl))
         {
             let _ = writeln!(out, "{k}={v}");
         }

@@ -1,4 +1,5 @@
-//! Accounts: register, login, who am I, delete my account.
+//! Accounts: register, login, who am I, delete my account (logout and password change:
+//! [`super::sessions`]).
 
 use crate::app::AppState;
 use crate::cache::Ns;
@@ -91,12 +92,12 @@ pub struct AuthResponse {
 }
 
 /// The 429 of the routes that take a password.
-const LIMITED_DESCRIPTION: &str = "`rate_limited`: too many attempts from this client address \
+pub(crate) const LIMITED_DESCRIPTION: &str = "`rate_limited`: too many attempts from this client address \
     (`AUTH_RATE_LIMIT_IP` a minute) or for this email (`AUTH_RATE_LIMIT_EMAIL`); \
     `details.scope` says which";
 
 /// The 503 of the routes that hash a password.
-const BUSY_DESCRIPTION: &str = "`auth_busy`: more passwords are being checked than the \
+pub(crate) const BUSY_DESCRIPTION: &str = "`auth_busy`: more passwords are being checked than the \
     server hashes at once plus `AUTH_HASH_QUEUE`, or the wait ran past `AUTH_HASH_MAX_WAIT_MS`; \
     answered at once, without hashing";
 
@@ -104,12 +105,13 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn respond(state: &AppState, user: User) -> ApiResult<AuthResponse> {
-    let token = state.tokens.issue(user.id).map_err(ApiError::internal)?;
+/// Starts a session of `user` and answers its token.
+async fn respond(state: &AppState, user: User) -> ApiResult<AuthResponse> {
+    let (token, expires_in) = crate::auth::sessions::start(state, user.id).await?;
     Ok(AuthResponse {
         token,
         token_type: "Bearer",
-        expires_in: state.tokens.ttl().as_secs(),
+        expires_in,
         user,
     })
 }
@@ -144,7 +146,7 @@ pub async fn register(
             hash,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(respond(&state, user)?)))
+    Ok((StatusCode::CREATED, Json(respond(&state, user).await?)))
 }
 
 /// Exchange email and password for a token. A wrong email and a wrong password get the
@@ -178,7 +180,7 @@ pub async fn login(
     match creds {
         Some(c) if ok => {
             let user = state.db.users.get_user(c.id).await?;
-            Ok(Json(respond(&state, user)?))
+            Ok(Json(respond(&state, user).await?))
         }
         _ => Err(ApiError::unauthorized("wrong email or password")),
     }

@@ -14,6 +14,7 @@ mod items;
 pub mod jobs;
 pub mod metrics;
 pub mod profile;
+pub mod sessions;
 pub mod tracker;
 
 pub use cached::{CachedJson, cached, cached_for};

@@ -29,6 +29,7 @@ mod security;
 mod seed;
 mod server;
 mod server_process;
+mod sessions;
 mod shared_cache;
 mod shared_limits;
 mod tracker;

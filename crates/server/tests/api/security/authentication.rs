@@ -31,7 +31,8 @@ fn sign(claims: Value, alg: Algorithm, secret: &str) -> String {
 /// The `Authorization` headers (`None`: no header) that must not authenticate, named.
 fn defective_headers(user: &str, deleted: &str) -> Vec<(&'static str, Option<String>)> {
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = |sub: &str| json!({"sub": sub, "iat": now, "exp": now + 600});
+    let sid = uuid::Uuid::now_v7().to_string();
+    let claims = |sub: &str| json!({"sub": sub, "sid": sid, "iat": now, "exp": now + 600});
     let valid = sign(claims(user), Algorithm::HS256, SECRET);
     let parts: Vec<&str> = valid.split('.').collect();
     let unsigned = |header: Value| format!("{}.{}.", b64(&header), parts[1]);
@@ -89,6 +90,10 @@ fn defective_headers(user: &str, deleted: &str) -> Vec<(&'static str, Option<Str
             ),
         ),
         ("of a deleted account", deleted.to_owned()),
+        (
+            "of a session that never existed",
+            sign(claims(user), Algorithm::HS256, SECRET),
+        ),
         ("alg none", unsigned(json!({"alg": "none", "typ": "JWT"}))),
         ("alg None", unsigned(json!({"alg": "None", "typ": "JWT"}))),
         (
