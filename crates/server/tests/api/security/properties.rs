@@ -27,6 +27,9 @@ fn valid_body(name: &str, own: &Holdings) -> Option<Value> {
             json!({"email": "new@example.com", "password": "password123", "name": "New"})
         }
         "POST /api/auth/login" => json!({"email": "a@example.com", "password": "password123"}),
+        "POST /api/auth/password" => {
+            json!({"current_password": "password123", "new_password": "password456"})
+        }
         "PUT /api/profile" => json!({"full_name": "Mallory"}),
         "POST /api/jobs" | "PATCH /api/jobs/{id}" => json!({"title": "T", "company": "C"}),
         "POST /api/skills" | "PATCH /api/skills/{id}" => json!({"name": "Go"}),
