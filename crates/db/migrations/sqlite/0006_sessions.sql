@@ -1,5 +1,5 @@
 -- Sessions that can end, and idempotent creation (issue 18). Keep in step with
--- ../postgres/0005_sessions.sql.
+-- ../postgres/0006_sessions.sql.
 
 -- One row per signed-in token (`sid` claim). Logging out or changing the password deletes
 -- rows; a token whose row is gone is refused. Rows past `expires_at` (the token's own
