@@ -1,7 +1,7 @@
 //! Every cache key is built here. A key names its namespace, its user, the generation of
 //! that user's namespace, and what it holds:
 //!
-//! `jobs:{user}:{epoch}.{generation}:list:status=applied&q=&page=1&limit=20`
+//! `jobs:{user}:{incarnation}.{epoch}.{generation}:list:status=applied&q=&page=1&limit=20`
 //!
 //! Invalidating a user's namespace bumps its generation: O(1), no scan of the keyspace.
 //! Entries of older generations are never read again and age out by TTL or eviction.
@@ -115,10 +115,10 @@ impl CacheKey {
         }
     }
 
-    /// The full key at a given flush epoch and namespace generation.
-    pub fn render(&self, epoch: u64, generation: u64) -> String {
+    /// The full key in a given Redis incarnation, flush epoch and namespace generation.
+    pub fn render(&self, incarnation: &str, epoch: u64, generation: u64) -> String {
         format!(
-            "{}:{}:{epoch}.{generation}:{}",
+            "{}:{}:{incarnation}.{epoch}.{generation}:{}",
             self.prefix, self.user, self.rest
         )
     }
@@ -225,12 +225,12 @@ mod tests {
         let k = CacheKeys::jobs_list(u, &filter, JobSort::Oldest, "p=3&l=20");
         assert_eq!(k.ns, Ns::Jobs);
         assert_eq!(
-            k.render(1, 7),
-            format!("jobs:{u}:1.7:list:sort=oldest&status=applied&tag=0:&p=3&l=20&q=rust")
+            k.render("i", 1, 7),
+            format!("jobs:{u}:i.1.7:list:sort=oldest&status=applied&tag=0:&p=3&l=20&q=rust")
         );
         assert_ne!(
-            CacheKeys::items(u, "skills", "p=1&l=20").render(0, 0),
-            CacheKeys::items(u, "education", "p=1&l=20").render(0, 0)
+            CacheKeys::items(u, "skills", "p=1&l=20").render("i", 0, 0),
+            CacheKeys::items(u, "education", "p=1&l=20").render("i", 0, 0)
         );
         assert_eq!(
             CacheKeys::job(u, u).ns,

@@ -8,11 +8,14 @@
 //! Invalidation bumps a (user, namespace) generation that every key embeds. Without Redis
 //! the generations live in this process. With Redis they live there (`INCR`), each
 //! instance keeps a copy for at most [`GENERATION_TTL`], and a bump is published so every
-//! instance updates its copy at once. An instance that (re)connects to Redis clears its
-//! in-process tier, since it may have missed messages. A bump that cannot reach Redis is
-//! kept and replayed when Redis answers again; until then that user's namespace bypasses
-//! the cache.
+//! instance updates its copy at once. Keys also embed the Redis incarnation
+//! ([`incarnation`]), so nothing cached in one life of Redis is read in another. An
+//! instance that (re)connects to Redis clears its in-process tier, since it may have
+//! missed messages. While Redis is unreachable every read bypasses the cache; a bump that
+//! cannot reach Redis is kept and replayed when Redis answers again, and until then that
+//! user's namespace bypasses the cache.
 
+pub mod incarnation;
 pub mod keys;
 pub mod local;
 pub mod redis;
@@ -91,13 +94,15 @@ struct Totals {
 }
 
 type GenKey = (Ns, Uuid);
+/// A copy of a generation and the incarnation it was read under.
+type GenCopy = (Arc<str>, u64);
 
 pub struct Cache {
     config: CacheConfig,
     local: LocalTier,
     redis: Option<Arc<redis::RedisTier>>,
     /// This instance's copy of the generations.
-    generations: moka::sync::Cache<GenKey, u64>,
+    generations: moka::sync::Cache<GenKey, GenCopy>,
     /// Without Redis: the source of never-used generation numbers.
     sequence: AtomicU64,
     epoch: AtomicU64,
@@ -144,8 +149,13 @@ impl Cache {
         });
         if cache.config.enabled {
             if let Some(r) = &cache.redis {
-                let r2 = r.clone();
-                tokio::spawn(async move { r2.connect_forever().await });
+                let weak = Arc::downgrade(&cache);
+                r.on_connect(move |changed| {
+                    if let Some(c) = weak.upgrade() {
+                        c.forget(changed);
+                    }
+                });
+                tokio::spawn(redis::connect_forever(Arc::downgrade(r)));
                 tokio::spawn(subscriber(Arc::downgrade(&cache), r.client().clone()));
             }
             tokio::spawn(cleanup(
@@ -172,34 +182,27 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, ApiError>>,
     {
-        let Some((epoch, generation)) = self.generation(key.ns, key.user).await else {
+        let Some((incarnation, epoch, generation)) = self.generation(key.ns, key.user).await else {
             self.totals.bypassed.fetch_add(1, Relaxed);
             return Ok((load().await?, Source::Bypass));
         };
-        let full = key.render(epoch, generation);
+        let full = key.render(&incarnation, epoch, generation);
         let from_l2 = AtomicBool::new(false);
         let full_ref = full.as_str();
         let init = async {
             if let Some(r) = &self.redis {
-                match r.get(full_ref).await {
-                    Ok((Some((bytes, remaining)), recovered)) => {
-                        self.after_redis_call(recovered).await;
-                        from_l2.store(true, Relaxed);
-                        return Ok(Entry {
-                            bytes,
-                            ttl: remaining.min(ttl),
-                        });
-                    }
-                    Ok((None, recovered)) => self.after_redis_call(recovered).await,
-                    Err(redis::Down) => {}
+                if let Ok(Some((bytes, remaining))) = r.get(&incarnation, full_ref).await {
+                    from_l2.store(true, Relaxed);
+                    return Ok(Entry {
+                        bytes,
+                        ttl: remaining.min(ttl),
+                    });
                 }
             }
             let bytes = load().await?;
             if let Some(r) = &self.redis {
                 // Best effort: a failed write only costs a later miss.
-                if let Ok(recovered) = r.set(full_ref, &bytes, ttl).await {
-                    self.after_redis_call(recovered).await;
-                }
+                let _ = r.set(&incarnation, full_ref, &bytes, ttl).await;
             }
             Ok::<_, ApiError>(Entry { bytes, ttl })
         };
@@ -222,18 +225,22 @@ impl Cache {
         Ok((bytes, source))
     }
 
-    /// The flush epoch and generation of `(ns, user)`, or `None` when the cache must be
-    /// bypassed (disabled, Redis unreachable, or a bump of this namespace not yet replayed).
-    async fn generation(&self, ns: Ns, user: Uuid) -> Option<(u64, u64)> {
+    /// The incarnation, flush epoch and generation of `(ns, user)`, or `None` when the
+    /// cache must be bypassed (disabled, Redis unreachable, or a bump of this namespace not
+    /// yet replayed).
+    async fn generation(&self, ns: Ns, user: Uuid) -> Option<(Arc<str>, u64, u64)> {
         if !self.config.enabled {
             return None;
         }
         let key = (ns, user);
         let Some(r) = &self.redis else {
-            let generation = self
-                .generations
-                .get_with(key, || self.sequence.fetch_add(1, Relaxed));
-            return Some((self.epoch.load(Relaxed), generation));
+            let (incarnation, generation) = self.generations.get_with(key, || {
+                (
+                    incarnation::in_process(),
+                    self.sequence.fetch_add(1, Relaxed),
+                )
+            });
+            return Some((incarnation, self.epoch.load(Relaxed), generation));
         };
         if self.has_pending.load(Relaxed) {
             // Replaying the bumps that failed is what lets those namespaces use the cache
@@ -248,28 +255,35 @@ impl Cache {
             // cached generation must not be trusted while Redis may be missing bumps.
             self.generations.invalidate(&key);
         }
-        if let Some(generation) = self.generations.get(&key) {
-            return Some((self.epoch.load(Relaxed), generation));
+        let incarnation = r.incarnation()?;
+        if let Some((of, generation)) = self.generations.get(&key)
+            && of == incarnation
+        {
+            return Some((incarnation, self.epoch.load(Relaxed), generation));
         }
-        let (values, recovered) = r
-            .get_counters(&[EPOCH_KEY.to_owned(), generation_key(key)])
+        let values = r
+            .get_counters(&incarnation, &[EPOCH_KEY.to_owned(), generation_key(key)])
             .await
             .ok()?;
-        self.after_redis_call(recovered).await;
         if self.has_pending.load(Relaxed) {
             return None;
         }
         self.epoch.fetch_max(values[0], Relaxed);
-        let generation = self.raise(key, values[1]);
-        Some((self.epoch.load(Relaxed), generation))
+        let generation = self.raise(key, &incarnation, values[1]);
+        Some((incarnation, self.epoch.load(Relaxed), generation))
     }
 
-    /// Sets this instance's copy to `value` unless it already knows a later one.
-    fn raise(&self, key: GenKey, value: u64) -> u64 {
+    /// Sets this instance's copy to `value` unless it already knows a later one of the same
+    /// incarnation (a copy of another incarnation is replaced).
+    fn raise(&self, key: GenKey, incarnation: &Arc<str>, value: u64) -> u64 {
         self.generations
             .entry(key)
-            .and_upsert_with(|old| old.map_or(value, |o| o.into_value().max(value)))
+            .and_upsert_with(|old| match old.map(|o| o.into_value()) {
+                Some((of, known)) if of == *incarnation => (of, known.max(value)),
+                _ => (incarnation.clone(), value),
+            })
             .into_value()
+            .1
     }
 
     /// Makes every cached entry of these namespaces of `user` unreachable, here at once and
@@ -282,13 +296,17 @@ impl Cache {
             let key = (ns, user);
             match &self.redis {
                 None => {
+                    let next = self.sequence.fetch_add(1, Relaxed);
                     self.generations
-                        .insert(key, self.sequence.fetch_add(1, Relaxed));
+                        .insert(key, (incarnation::in_process(), next));
                 }
                 Some(r) => {
                     self.generations.invalidate(&key);
                     if !self.bump_shared(r, key).await {
-                        self.pending.lock().expect("lock").insert(key);
+                        // The flag is set under the lock, so a replay cannot clear it
+                        // after this insert.
+                        let mut pending = self.pending.lock().expect("lock");
+                        pending.insert(key);
                         self.has_pending.store(true, Relaxed);
                     }
                 }
@@ -298,31 +316,41 @@ impl Cache {
 
     /// `INCR` and publish one generation; `false` if Redis could not be reached.
     async fn bump_shared(&self, r: &redis::RedisTier, key: GenKey) -> bool {
-        let Ok((generation, _)) = r.incr(&generation_key(key)).await else {
+        let Some(incarnation) = r.incarnation() else {
             return false;
         };
-        self.raise(key, generation);
-        let message = format!("g {} {} {generation}", key.0.as_str(), key.1);
+        let Ok(generation) = r.incr(&incarnation, &generation_key(key)).await else {
+            return false;
+        };
+        self.raise(key, &incarnation, generation);
+        let message = format!("g {} {} {generation} {incarnation}", key.0.as_str(), key.1);
         // A lost message is bounded by GENERATION_TTL on the other instances.
         let _ = r.publish(&message).await;
         true
     }
 
-    /// After a Redis call: if Redis has just come back, this instance may have missed
-    /// invalidations, so it replays its own pending bumps and forgets what it holds.
-    async fn after_redis_call(&self, recovered: bool) {
-        if recovered {
-            self.resync().await;
-        }
-    }
-
+    /// After a new subscription: this instance may have missed invalidations, so it
+    /// replays its own pending bumps and forgets what it holds.
     async fn resync(&self) {
         if let Some(r) = &self.redis {
             self.replay_pending(r).await;
         }
+        self.forget(false);
+    }
+
+    /// Forgets the in-process tier and the generation copies: on every new connection to
+    /// Redis (before it serves anything) and new subscription. A new incarnation also
+    /// starts from epoch 0, as its Redis does.
+    fn forget(&self, new_incarnation: bool) {
         self.generations.invalidate_all();
         self.local.clear();
-        tracing::info!("cache resynchronised with redis: in-process tier cleared");
+        if new_incarnation {
+            self.epoch.store(0, Relaxed);
+        }
+        tracing::info!(
+            new_incarnation,
+            "cache resynchronised with redis: in-process tier cleared"
+        );
     }
 
     /// Bumps, in Redis, the generations whose bump failed earlier; stops at the first
@@ -335,8 +363,8 @@ impl Cache {
             }
             self.pending.lock().expect("lock").remove(&key);
         }
-        self.has_pending
-            .store(!self.pending.lock().expect("lock").is_empty(), Relaxed);
+        let pending = self.pending.lock().expect("lock");
+        self.has_pending.store(!pending.is_empty(), Relaxed);
     }
 
     /// Empties both tiers: here at once; in Redis by moving every key to a new epoch
@@ -349,7 +377,10 @@ impl Cache {
                 self.epoch.fetch_add(1, Relaxed);
             }
             Some(r) => {
-                if let Ok((epoch, _)) = r.incr(EPOCH_KEY).await {
+                let Some(incarnation) = r.incarnation() else {
+                    return;
+                };
+                if let Ok(epoch) = r.incr(&incarnation, EPOCH_KEY).await {
                     self.epoch.fetch_max(epoch, Relaxed);
                     let _ = r.publish(&format!("flush {epoch}")).await;
                 }
@@ -366,13 +397,20 @@ impl Cache {
     fn apply(&self, message: &str) {
         let parts: Vec<&str> = message.split(' ').collect();
         match parts.as_slice() {
-            ["g", ns, user, generation] => {
+            ["g", ns, user, generation, incarnation] => {
                 if let (Some(ns), Ok(user), Ok(generation)) = (
                     Ns::parse(ns),
                     Uuid::parse_str(user),
                     generation.parse::<u64>(),
                 ) {
-                    self.raise((ns, user), generation);
+                    let current = self.redis.as_ref().and_then(|r| r.incarnation());
+                    match current.filter(|c| **c == **incarnation) {
+                        Some(c) => {
+                            self.raise((ns, user), &c, generation);
+                        }
+                        // Another incarnation's count says nothing about this one's.
+                        None => self.generations.invalidate(&(ns, user)),
+                    }
                     if let Some(notify) = self.remote_writes.get() {
                         notify(user);
                     }

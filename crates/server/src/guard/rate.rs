@@ -42,8 +42,7 @@ impl AuthLimits {
                     config.cache.redis_ca_cert.as_deref(),
                     config.cache.redis_timeout,
                 )?);
-                let connecting = tier.clone();
-                tokio::spawn(async move { connecting.connect_forever().await });
+                tokio::spawn(crate::cache::redis::connect_forever(Arc::downgrade(&tier)));
                 Some(tier)
             }
             None => None,

@@ -9,6 +9,7 @@ mod ai;
 mod analytics;
 mod auth;
 mod cache;
+mod cache_restart;
 mod cursors;
 mod errors;
 mod faults;

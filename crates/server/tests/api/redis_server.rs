@@ -72,12 +72,32 @@ impl RedisServer {
     }
 
     fn answers(&self) -> bool {
+        self.command(b"PING\r\n", b"+PONG\r\n", Duration::from_millis(200))
+    }
+
+    /// Sends one inline command and checks the exact reply.
+    fn command(&self, line: &[u8], reply: &[u8], wait: Duration) -> bool {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
-        let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+        let _ = s.set_read_timeout(Some(wait));
+        let mut buf = vec![0u8; reply.len()];
+        s.write_all(line).is_ok() && s.read_exact(&mut buf).is_ok() && buf == reply
+    }
+
+    /// Writes a snapshot (`SAVE`) that the next [`RedisServer::restart`] loads back.
+    pub fn save(&self) {
+        assert!(
+            self.command(b"SAVE\r\n", b"+OK\r\n", Duration::from_secs(10)),
+            "SAVE failed"
+        );
+    }
+
+    /// Kills the server and starts an empty one: whatever a snapshot held is gone.
+    pub fn restart_empty(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(self.dir.path().join("dump.rdb"));
+        self.spawn();
     }
 
     fn signal(&self, sig: &str) {
@@ -97,6 +117,8 @@ impl RedisServer {
         }
     }
 
+    /// Kills the server (no shutdown save) and starts it again on the same directory, so it
+    /// loads the last snapshot [`RedisServer::save`] wrote, if any.
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
