@@ -212,7 +212,7 @@ async fn trace(
             writes += 1;
             continue;
         }
-        let key = CacheKeys::profile(ids[user]).render(0, generation[user]);
+        let key = CacheKeys::profile(ids[user]).render("p", 0, generation[user]);
         let hit = tier.get(&key).await.is_some();
         if !hit {
             tier.insert(key, value.clone(), TTL).await;

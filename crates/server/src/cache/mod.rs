@@ -190,14 +190,14 @@ impl Cache {
         let from_l2 = AtomicBool::new(false);
         let full_ref = full.as_str();
         let init = async {
-            if let Some(r) = &self.redis {
-                if let Ok(Some((bytes, remaining))) = r.get(&incarnation, full_ref).await {
-                    from_l2.store(true, Relaxed);
-                    return Ok(Entry {
-                        bytes,
-                        ttl: remaining.min(ttl),
-                    });
-                }
+            if let Some(r) = &self.redis
+                && let Ok(Some((bytes, remaining))) = r.get(&incarnation, full_ref).await
+            {
+                from_l2.store(true, Relaxed);
+                return Ok(Entry {
+                    bytes,
+                    ttl: remaining.min(ttl),
+                });
             }
             let bytes = load().await?;
             if let Some(r) = &self.redis {
