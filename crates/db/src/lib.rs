@@ -22,6 +22,7 @@ pub mod replica;
 pub mod sessions;
 pub mod sql;
 pub mod sqlite;
+mod sqlite_fold;
 pub mod store;
 pub mod timestamp;
 pub mod tracker;

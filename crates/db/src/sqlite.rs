@@ -221,6 +221,7 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
         .idle_timeout(None)
+        .after_connect(|conn, _| Box::pin(crate::sqlite_fold::register(conn)))
         .after_release(|conn, _| Box::pin(still_usable(conn)))
         .connect_with(base.clone())
         .await?;
@@ -229,6 +230,7 @@ pub async fn connect(url: &str, options: &DbOptions) -> DbResult<Database> {
         .min_connections(options.min_connections.min(8))
         .acquire_timeout(options.acquire_timeout)
         .idle_timeout(options.idle_timeout)
+        .after_connect(|conn, _| Box::pin(crate::sqlite_fold::register(conn)))
         .connect_with(base.read_only(true))
         .await?;
     Ok(Database::from_backend(

@@ -6,6 +6,7 @@ crate::on_both_backends!(
     job_lifecycle_with_status_history,
     job_input_is_validated_and_refused_writes_change_nothing,
     job_list_filters_and_pagination,
+    text_search_folds_unicode_case,
     list_parameters_are_checked,
     concurrent_writes_all_succeed,
 );
@@ -207,6 +208,25 @@ async fn job_list_filters_and_pagination(app: TestApp) {
     let both = app.get("/api/jobs?status=applied&q=acme&limit=2", t).await;
     assert_eq!(both.body["pagination"]["totalItems"], 3);
     assert_eq!(both.body["pagination"]["totalPages"], 2);
+}
+
+/// `q` matches whatever the case of non-ASCII letters, the same on both backends (SQLite's
+/// own `lower()` folds only ASCII).
+async fn text_search_folds_unicode_case(app: TestApp) {
+    let u = app.register("a@example.com").await;
+    let t = &u.token;
+    app.create_job(&u, json!({"title": "Ingénieur logiciel", "company": "Ωmega"}))
+        .await;
+    app.create_job(&u, json!({"title": "Engineer", "company": "Acme"}))
+        .await;
+    for q in ["INGÉNIEUR", "ingénieur", "%CF%89mega", "%CE%A9MEGA"] {
+        let r = app.get(&format!("/api/jobs?q={q}"), t).await;
+        let body = r.assert_status(200);
+        assert_eq!(body["pagination"]["totalItems"], 1, "q={q}");
+        assert_eq!(body["data"][0]["title"], "Ingénieur logiciel", "q={q}");
+    }
+    let none = app.get("/api/jobs?q=%C3%A9mega", t).await;
+    assert_eq!(none.assert_status(200)["pagination"]["totalItems"], 0);
 }
 
 /// The job list's own parameters; paging bounds on every list: `security/consumption.rs`.
