@@ -215,8 +215,11 @@ async fn job_list_filters_and_pagination(app: TestApp) {
 async fn text_search_folds_unicode_case(app: TestApp) {
     let u = app.register("a@example.com").await;
     let t = &u.token;
-    app.create_job(&u, json!({"title": "Ingénieur logiciel", "company": "Ωmega"}))
-        .await;
+    app.create_job(
+        &u,
+        json!({"title": "Ingénieur logiciel", "company": "Ωmega"}),
+    )
+    .await;
     app.create_job(&u, json!({"title": "Engineer", "company": "Acme"}))
         .await;
     for q in ["INGÉNIEUR", "ingénieur", "%CF%89mega", "%CE%A9MEGA"] {

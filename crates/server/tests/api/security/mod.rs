@@ -44,11 +44,16 @@ impl Operation {
         format!("{} {}", self.method, self.path)
     }
 
-    /// Whether the operation names this security scheme (`bearer`, `admin`).
+    /// Whether the operation requires this security scheme (`bearer`, `admin`): it names
+    /// the scheme and offers no anonymous alternative (an empty requirement `{}`, as
+    /// `/api/health` does, where the admin token only widens the answer).
     pub fn secured_by(&self, scheme: &str) -> bool {
-        self.spec["security"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(|r| r.get(scheme).is_some()))
+        self.spec["security"].as_array().is_some_and(|s| {
+            s.iter().any(|r| r.get(scheme).is_some())
+                && !s
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        })
     }
 
     pub fn has_body(&self) -> bool {
