@@ -69,7 +69,7 @@
   function setup() {
     const byId = (id) => document.getElementById(id);
     charts = {
-      requests: makeChart(byId("chart-requests"), [["req/s", "#58a6ff"], ["errors %", "#f85149", "pct"]]),
+      requests: makeChart(byId("chart-requests"), [["req/s", "#58a6ff"], ["server errors (5xx) %", "#f85149", "pct"]]),
       latency: makeChart(byId("chart-latency"), [["p50", "#3fb950"], ["p95", "#d29922"], ["p99", "#f85149"]]),
       cache: makeChart(byId("chart-cache"), [["cache hit %", "#a371f7"], ["pool %", "#58a6ff"]]),
       system: makeChart(byId("chart-system"), [["cpu %", "#f0883e"], ["memory %", "#3fb950"]]),

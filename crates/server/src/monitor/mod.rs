@@ -156,7 +156,7 @@ fn log_figures(state: &AppState, sample: &Sample) {
                 cache_hit_rate = %health::percent(cache.hit_rate * 100.0),
                 requests,
                 errors,
-                p95_ms = ?f.request_p95_ms,
+                p95_ms = f.request_p95_ms,
                 alerts = alerts.len(),
                 "resources"
             )

@@ -1,5 +1,5 @@
 //! `/dashboard`: one page for an operator, charting the live figures (requests/s, latency
-//! percentiles, error rate, cache hit rate, pool utilization, CPU, memory) and the current
+//! percentiles, server-error (5xx) rate, cache hit rate, pool utilization, CPU, memory) and the current
 //! alerts. HTML, JavaScript and the chart library (uPlot, vendored: see
 //! `assets/dashboard/VERSION`) are compiled into the binary; nothing loads from outside.
 //! The page exists only when `ADMIN_TOKEN` is set, and its data comes from
