@@ -221,6 +221,11 @@ fn add_idempotency_key(op: &mut Value) {
             "schema": {"type": "integer", "minimum": 0}
         }});
         responses.entry("409").or_insert(running);
+        responses.entry("400").or_insert_with(|| {
+            error_answer(
+                "`bad_request`: the Idempotency-Key is not 1 to 255 printable ASCII characters",
+            )
+        });
         let reused = "`idempotency_key_reused`: this Idempotency-Key was used for another request";
         match responses.get_mut("422") {
             Some(r) => {
